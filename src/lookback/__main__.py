@@ -1,0 +1,3 @@
+from lookback.cli import main
+
+main()

@@ -1,0 +1,7 @@
+"""Schemas shared by several apps' APIs."""
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    detail: str

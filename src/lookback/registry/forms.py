@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lookback.core import codes
+from lookback.divisions.selectors import children_in_scope, divisions_for_user
+from lookback.registry.selectors import HouseholdFilters
+
+
+class HouseholdFilterForm(forms.Form):
+    """The household list's filters. Invalid values give a message, never a 500."""
+
+    county = forms.CharField(label=_("县"), required=False)
+    township = forms.CharField(label=_("乡镇"), required=False)
+    village = forms.CharField(label=_("村"), required=False)
+    attribute = forms.ChoiceField(label=_("贫困户属性"), required=False)
+    exit_year = forms.TypedChoiceField(label=_("脱贫年度"), required=False, coerce=int, empty_value=None)
+    cause = forms.ChoiceField(label=_("主要致贫原因"), required=False)
+    q = forms.CharField(
+        label=_("查找"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音首字母、户编号或证件号码")}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["attribute"].choices = [("", _("全部"))] + codes.HOUSEHOLD_ATTRIBUTE.choices
+        self.fields["cause"].choices = [("", _("全部"))] + codes.POVERTY_CAUSE.choices
+        self.fields["exit_year"].choices = [("", _("全部"))] + [(y, str(y)) for y in range(2014, 2021)]
+        for name, field in self.fields.items():
+            css = "form-select form-select-sm" if name in {"attribute", "exit_year", "cause"} else "form-control form-control-sm"
+            field.widget.attrs.setdefault("class", css)
+
+    def _division_code(self, name: str, level: str) -> str:
+        code = (self.cleaned_data.get(name) or "").strip()
+        if not code:
+            return ""
+        division = divisions_for_user(self.user).filter(code=code, level=level).first()
+        if division is None:
+            raise forms.ValidationError(_("所选地区不存在或不在您的管辖范围内。"), code="division")
+        return division.code
+
+    def clean_county(self) -> str:
+        return self._division_code("county", "county")
+
+    def clean_township(self) -> str:
+        return self._division_code("township", "township")
+
+    def clean_village(self) -> str:
+        return self._division_code("village", "village")
+
+    def to_filters(self) -> HouseholdFilters:
+        data = self.cleaned_data
+        division = ""
+        for name, length in (("village", 12), ("township", 9), ("county", 6)):
+            if data.get(name):
+                division = data[name][:length]
+                break
+        return HouseholdFilters(
+            division=division,
+            attribute=data.get("attribute") or "",
+            exit_year=data.get("exit_year"),
+            cause=data.get("cause") or "",
+            q=data.get("q") or "",
+        )
+
+    def division_options(self) -> dict[str, list[Any]]:
+        """The options of the three cascading selects for the values currently chosen."""
+        user = self.user
+        data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
+        root = getattr(user, "scope", None)
+        level = root.level if root else None
+        counties = townships = villages = []
+        if level in (None, "city", "province"):
+            counties = list(children_in_scope(user, root.code if root else None).filter(level="county"))
+            if root is None:  # administrator: the tree starts at the city
+                city = children_in_scope(user, None).first()
+                counties = list(children_in_scope(user, city.code).filter(level="county")) if city else []
+        county = data.get("county") or (root.code if level == "county" else "")
+        if county:
+            townships = list(children_in_scope(user, county))
+        township = data.get("township") or (root.code if level == "township" else "")
+        if township:
+            villages = list(children_in_scope(user, township))
+        return {"counties": counties, "townships": townships, "villages": villages}

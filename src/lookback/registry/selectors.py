@@ -1,0 +1,117 @@
+"""Reading the registry. Every function takes the user and returns only rows in the user's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from lookback.registry.models import (
+    Assignment,
+    DeptListEntry,
+    Household,
+    ImportBatch,
+    Measure,
+    Member,
+    Visit,
+)
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    """The household list's filters, shared by the page and the API so they can never drift apart."""
+
+    division: str = ""  # a division code prefix (any level) inside the user's scope
+    attribute: str = ""
+    exit_year: int | None = None
+    cause: str = ""
+    q: str = ""
+
+
+def households_for_user(user: Any) -> QuerySet[Household]:
+    return Household.objects.in_scope(user)
+
+
+def filter_households(user: Any, filters: HouseholdFilters) -> QuerySet[Household]:
+    qs = households_for_user(user)
+    if filters.division:
+        qs = qs.filter(division_code__startswith=filters.division)
+    if filters.attribute:
+        qs = qs.filter(attribute=filters.attribute)
+    if filters.exit_year is not None:
+        qs = qs.filter(exit_year=filters.exit_year)
+    if filters.cause:
+        qs = qs.filter(main_cause=filters.cause)
+    q = filters.q.strip()
+    if q:
+        qs = qs.filter(_search_condition(q))
+    return qs.select_related("village", "village__parent", "village__parent__parent")
+
+
+def _search_condition(q: str) -> Q:
+    """Name, pinyin initials (`wjh` → 王建华), 户编号 or ID number, of the head or any member."""
+    if q.isascii() and q.isalpha():
+        initials = q.lower()
+        member_ids = Member.objects.filter(name_initials__startswith=initials).values("household_id")
+        return Q(head_name_initials__startswith=initials) | Q(pk__in=member_ids)
+    if any(ch.isdigit() for ch in q):
+        number = q.upper()
+        member_ids = Member.objects.filter(
+            Q(id_number__startswith=number) | Q(member_no=number)
+        ).values("household_id")
+        return Q(household_no__startswith=number) | Q(head_id_number__startswith=number) | Q(pk__in=member_ids)
+    member_ids = Member.objects.filter(name__contains=q).values("household_id")
+    return Q(head_name__contains=q) | Q(pk__in=member_ids)
+
+
+def get_household(user: Any, pk: int) -> Household | None:
+    """One household with what its page shows, or None when it does not exist or is out of scope."""
+    return (
+        households_for_user(user)
+        .select_related("village", "village__parent", "village__parent__parent")
+        .prefetch_related(
+            Prefetch("members", queryset=Member.objects.order_by("id")),
+            Prefetch("assignments", queryset=Assignment.objects.select_related("helper").order_by("-is_first", "id")),
+            Prefetch("measures", queryset=Measure.objects.order_by("start_date", "id")),
+            Prefetch("visits", queryset=Visit.objects.order_by("-visited_at")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def dept_matches_for_household(household: Household) -> dict[str, list[DeptListEntry]]:
+    """Department-list entries matched to each member by ID number (member id_number → entries)."""
+    id_numbers = [m.id_number for m in household.members.all() if m.id_number]
+    matches: dict[str, list[DeptListEntry]] = {}
+    for entry in DeptListEntry.objects.filter(id_number__in=id_numbers).order_by("kind"):
+        matches.setdefault(entry.id_number, []).append(entry)
+    return matches
+
+
+def household_history(household: Household, limit: int = 50) -> list[Any]:
+    """The household's own changes and its members', newest first."""
+    own = list(household.history.select_related("history_user").order_by("-history_date")[:limit])
+    members = list(
+        Member.history.filter(household_id=household.pk).select_related("history_user").order_by("-history_date")[
+            :limit
+        ]
+    )
+    return sorted(own + members, key=lambda h: h.history_date, reverse=True)[:limit]
+
+
+def registry_summary(user: Any) -> dict[str, int]:
+    """Counts for the home page."""
+    households = households_for_user(user)
+    agg = households.aggregate(total=Count("id"))
+    return {
+        "households": agg["total"],
+        "members": Member.objects.in_scope(user).count(),
+        "helpers_assigned": Assignment.objects.in_scope(user).values("helper_id").distinct().count(),
+        "visits": Visit.objects.in_scope(user).count(),
+    }
+
+
+def import_batches_for_user(user: Any) -> QuerySet[ImportBatch]:
+    return ImportBatch.objects.in_scope(user)

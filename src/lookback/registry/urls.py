@@ -1,0 +1,11 @@
+from django.urls import path
+
+from lookback.registry import views
+
+app_name = "registry"
+
+urlpatterns = [
+    path("households/", views.household_list, name="household_list"),
+    path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("divisions/options/", views.division_options, name="division_options"),
+]
