@@ -18,9 +18,7 @@ class UserAdmin(DjangoUserAdmin):
         (_("状态"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "scope")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "password1", "password2", "role", "scope")}),)
 
     @admin.display(description=_("姓名"))
     def display_name(self, obj: User) -> str:

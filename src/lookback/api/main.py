@@ -12,7 +12,9 @@ from lookback.registry.api import router as registry_router
 api = NinjaAPI(
     title="回头看 Lookback API",
     version="1.0.0",
-    description=_("稳定脱贫“回头看”工作平台的接口。使用页面登录的会话，或在个人中心生成的令牌（Authorization: Bearer …）。"),
+    description=_(
+        "稳定脱贫“回头看”工作平台的接口。使用页面登录的会话，或在个人中心生成的令牌（Authorization: Bearer …）。"
+    ),
     auth=AUTH,
     urls_namespace="api-1.0.0",
 )

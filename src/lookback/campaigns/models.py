@@ -35,15 +35,15 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def clean(self) -> None:
-        if self.visit_start and self.visit_end and self.visit_start > self.visit_end:
-            raise ValidationError({"visit_end": _("走访结束日期不能早于开始日期。")})
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         if self.is_default:
             # Exactly one default: setting one clears the others.
             Campaign.objects.exclude(pk=self.pk).filter(is_default=True).update(is_default=False)
+
+    def clean(self) -> None:
+        if self.visit_start and self.visit_end and self.visit_start > self.visit_end:
+            raise ValidationError({"visit_end": _("走访结束日期不能早于开始日期。")})
 
     def poverty_line(self, exit_year: int | None) -> Decimal | None:
         """The line that applies to a household that exited in `exit_year` (the latest one not after it)."""

@@ -65,7 +65,9 @@ def load_table(text: str, division_model=None) -> LoadResult:
                 existing[division.code] = division
                 created += 1
             elif (division.name, division.level, division.parent_id) != (
-                row["name"], row["level"], parent.pk if parent else None
+                row["name"],
+                row["level"],
+                parent.pk if parent else None,
             ):
                 division.name, division.level, division.parent = row["name"], row["level"], parent
                 division.save()

@@ -33,7 +33,11 @@ class HouseholdFilterForm(forms.Form):
         self.fields["cause"].choices = [("", _("全部"))] + codes.POVERTY_CAUSE.choices
         self.fields["exit_year"].choices = [("", _("全部"))] + [(y, str(y)) for y in range(2014, 2021)]
         for name, field in self.fields.items():
-            css = "form-select form-select-sm" if name in {"attribute", "exit_year", "cause"} else "form-control form-control-sm"
+            css = (
+                "form-select form-select-sm"
+                if name in {"attribute", "exit_year", "cause"}
+                else "form-control form-control-sm"
+            )
             field.widget.attrs.setdefault("class", css)
 
     def _division_code(self, name: str, level: str) -> str:

@@ -217,10 +217,10 @@ class Helper(TimeStampedModel):
 class Assignment(TimeStampedModel):
     """挂钩帮扶: a helper assigned to a household."""
 
-    helper = models.ForeignKey(Helper, verbose_name=_("帮扶责任人"), on_delete=models.CASCADE, related_name="assignments")
-    household = models.ForeignKey(
-        Household, verbose_name=_("户"), on_delete=models.CASCADE, related_name="assignments"
+    helper = models.ForeignKey(
+        Helper, verbose_name=_("帮扶责任人"), on_delete=models.CASCADE, related_name="assignments"
     )
+    household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.CASCADE, related_name="assignments")
     is_first = models.BooleanField(_("是否第一帮扶责任人"), default=True)
     batch = models.ForeignKey(
         ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -301,9 +301,7 @@ class Visit(TimeStampedModel):
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
         ordering = ["household", "-visited_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["household", "helper_name", "visited_at"], name="uniq_visit")
-        ]
+        constraints = [models.UniqueConstraint(fields=["household", "helper_name", "visited_at"], name="uniq_visit")]
 
     def __str__(self) -> str:
         return f"{self.helper_name} {self.visited_at:%Y-%m-%d}"
@@ -402,9 +400,10 @@ class NationalHousehold(models.Model):
     class Meta:
         verbose_name = _("国扶快照户")
         verbose_name_plural = _("国扶快照户")
-        constraints = [
-            models.UniqueConstraint(fields=["snapshot", "household_no"], name="uniq_national_household")
-        ]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "household_no"], name="uniq_national_household")]
+
+    def __str__(self) -> str:
+        return self.household_no
 
 
 class NationalMember(models.Model):
@@ -421,3 +420,6 @@ class NationalMember(models.Model):
     class Meta:
         verbose_name = _("国扶快照成员")
         verbose_name_plural = _("国扶快照成员")
+
+    def __str__(self) -> str:
+        return self.member_no or self.id_number

@@ -57,9 +57,7 @@ def _search_condition(q: str) -> Q:
         return Q(head_name_initials__startswith=initials) | Q(pk__in=member_ids)
     if any(ch.isdigit() for ch in q):
         number = q.upper()
-        member_ids = Member.objects.filter(
-            Q(id_number__startswith=number) | Q(member_no=number)
-        ).values("household_id")
+        member_ids = Member.objects.filter(Q(id_number__startswith=number) | Q(member_no=number)).values("household_id")
         return Q(household_no__startswith=number) | Q(head_id_number__startswith=number) | Q(pk__in=member_ids)
     member_ids = Member.objects.filter(name__contains=q).values("household_id")
     return Q(head_name__contains=q) | Q(pk__in=member_ids)
@@ -94,9 +92,9 @@ def household_history(household: Household, limit: int = 50) -> list[Any]:
     """The household's own changes and its members', newest first."""
     own = list(household.history.select_related("history_user").order_by("-history_date")[:limit])
     members = list(
-        Member.history.filter(household_id=household.pk).select_related("history_user").order_by("-history_date")[
-            :limit
-        ]
+        Member.history.filter(household_id=household.pk)
+        .select_related("history_user")
+        .order_by("-history_date")[:limit]
     )
     return sorted(own + members, key=lambda h: h.history_date, reverse=True)[:limit]
 
