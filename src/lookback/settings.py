@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "lookback.core",
     "lookback.divisions",
     "lookback.accounts",
@@ -177,6 +179,11 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Background work (imports, rule runs, exports) goes through Django's task framework (the django-tasks
+# backport) stored in the project's own database, so it works the same on SQLite and PostgreSQL.
+# A worker runs with `lookback db_worker`; `lookback demo` starts one beside the web server.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
