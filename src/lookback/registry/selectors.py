@@ -89,14 +89,27 @@ def dept_matches_for_household(household: Household) -> dict[str, list[DeptListE
 
 
 def household_history(household: Household, limit: int = 50) -> list[Any]:
-    """The household's own changes and its members', newest first."""
-    own = list(household.history.select_related("history_user").order_by("-history_date")[:limit])
+    """The household's own changes and its members', newest first, each with `changes`: a list of
+    (field label, old, new) against the previous version of the same record."""
+    own = list(household.history.select_related("history_user").order_by("-history_date")[: limit + 1])
     members = list(
         Member.history.filter(household_id=household.pk)
         .select_related("history_user")
-        .order_by("-history_date")[:limit]
+        .order_by("-history_date")[: limit * 2]
     )
-    return sorted(own + members, key=lambda h: h.history_date, reverse=True)[:limit]
+    entries = sorted(own + members, key=lambda h: h.history_date, reverse=True)[:limit]
+    for entry in entries:
+        entry.changes = _changes(entry)
+    return entries
+
+
+def _changes(entry: Any) -> list[tuple[str, Any, Any]]:
+    previous = entry.prev_record
+    if previous is None:
+        return []
+    delta = entry.diff_against(previous)
+    model = entry.instance_type
+    return [(str(model._meta.get_field(c.field).verbose_name), c.old, c.new) for c in delta.changes]
 
 
 def registry_summary(user: Any) -> dict[str, int]:
