@@ -46,4 +46,6 @@ def world(db) -> World:
     f.make_member(minqing, name="张伟")
     helper = f.make_helper(users[Role.HELPER])
     f.assign(helper, songkou)
-    return World(users=users, songkou=songkou, yongtai_other=yongtai_other, minqing=minqing, village_other=village_other)
+    return World(
+        users=users, songkou=songkou, yongtai_other=yongtai_other, minqing=minqing, village_other=village_other
+    )
