@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Substr
+
+from lookback.divisions.models import PREFIX_LENGTH, Division
 
 from lookback.registry.models import (
     Assignment,
@@ -122,6 +125,45 @@ def registry_summary(user: Any) -> dict[str, int]:
         "helpers_assigned": Assignment.objects.in_scope(user).values("helper_id").distinct().count(),
         "visits": Visit.objects.in_scope(user).count(),
     }
+
+
+def households_by_child_division(user: Any) -> list[dict[str, Any]]:
+    """Household and member counts per division one level below the user's scope (city → counties,
+    county → townships, township → villages), for the home page. One grouped query each."""
+    scope = getattr(user, "scope", None)
+    level = scope.level if scope else "province"
+    child_level = {"province": "county", "city": "county", "county": "township", "township": "village"}.get(level)
+    if child_level is None or getattr(user, "is_helper", False):
+        return []
+    length = PREFIX_LENGTH[child_level]
+    households = (
+        households_for_user(user)
+        .annotate(child=Substr("division_code", 1, length))
+        .values("child")
+        .annotate(households=Count("id"))
+    )
+    members = (
+        Member.objects.in_scope(user)
+        .annotate(child=Substr("household__division_code", 1, length))
+        .values("child")
+        .annotate(members=Count("id"))
+    )
+    member_counts = {row["child"]: row["members"] for row in members}
+    names = {
+        d.prefix: d for d in Division.objects.filter(level=child_level, code__startswith=scope.prefix if scope else "")
+    }
+    rows = []
+    for row in households.order_by("child"):
+        division = names.get(row["child"])
+        rows.append(
+            {
+                "division": division,
+                "name": division.name if division else row["child"],
+                "households": row["households"],
+                "members": member_counts.get(row["child"], 0),
+            }
+        )
+    return rows
 
 
 def import_batches_for_user(user: Any) -> QuerySet[ImportBatch]:

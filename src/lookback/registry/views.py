@@ -16,6 +16,7 @@ from lookback.registry.selectors import (
     filter_households,
     get_household,
     household_history,
+    households_by_child_division,
     households_for_user,
     registry_summary,
 )
@@ -26,7 +27,11 @@ PAGE_SIZE = 50
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    context = {"summary": registry_summary(user), "campaign": get_campaign()}
+    context = {
+        "summary": registry_summary(user),
+        "campaign": get_campaign(),
+        "breakdown": households_by_child_division(user),
+    }
     if user.is_helper:
         context["my_households"] = households_for_user(user).select_related("village")[:200]
     return render(request, "registry/home.html", context)
