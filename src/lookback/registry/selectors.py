@@ -9,7 +9,6 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 
 from lookback.divisions.models import PREFIX_LENGTH, Division
-
 from lookback.registry.models import (
     Assignment,
     DeptListEntry,
