@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -41,8 +41,11 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
+    # Another user's token (or none at all) is not the user's business: 404, as for any object outside scope.
+    if not tokens_of(request.user).filter(pk=token_id).exists():
+        raise Http404(_("找不到该令牌。"))
     if revoke_api_token(user=request.user, token_id=token_id):
         messages.success(request, _("令牌已吊销。"))
     else:
-        messages.error(request, _("找不到该令牌，或它已被吊销。"))
+        messages.info(request, _("该令牌已被吊销。"))
     return redirect("accounts:profile")

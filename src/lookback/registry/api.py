@@ -1,6 +1,8 @@
-"""Read endpoints for households: the household list's filters, scoped and masked like the pages."""
+"""Read endpoints for households: the household list's filters, scoped and masked like the pages.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: django-ninja reads the annotations at import time, and
+string annotations leave `Query[...]` unresolved (a 500 on every list request).
+"""
 
 from datetime import date
 from decimal import Decimal

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from lookback.accounts.roles import VIEW_PII
 from lookback.campaigns.selectors import get_campaign
-from lookback.divisions.selectors import children_in_scope
+from lookback.divisions.selectors import children_in_scope, get_division_in_scope
 from lookback.registry.forms import HouseholdFilterForm
 from lookback.registry.selectors import (
     HouseholdFilters,
@@ -70,6 +70,9 @@ def form_division_fallback(request: HttpRequest) -> dict:
 def division_options(request: HttpRequest) -> HttpResponse:
     """htmx: the <option>s of the next select when a county or township is chosen."""
     parent = request.GET.get("parent", "")
+    if parent and get_division_in_scope(request.user, parent) is None:
+        # The selects only offer divisions in scope; anything else is a forged or stale request.
+        raise Http404(_("所选地区不存在或不在您的管辖范围内。"))
     options = children_in_scope(request.user, parent) if parent else []
     return render(request, "registry/_division_options.html", {"options": options})
 
