@@ -16,6 +16,12 @@ class LoginView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        # A refused login is bad input: the message, and a 4xx rather than a 200 that looks like success.
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
     pass
@@ -24,6 +30,7 @@ class LogoutView(auth_views.LogoutView):
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     new_key = None
+    status = 200
     form = TokenForm()
     if request.method == "POST":
         form = TokenForm(request.POST)
@@ -31,10 +38,13 @@ def profile(request: HttpRequest) -> HttpResponse:
             _token, new_key = issue_api_token(user=request.user, name=form.cleaned_data["name"])
             messages.success(request, _("接口令牌已生成。请立即复制保存，离开本页后将无法再次查看。"))
             form = TokenForm()
+        else:
+            status = 400
     return render(
         request,
         "accounts/profile.html",
         {"form": form, "tokens": tokens_of(request.user), "new_key": new_key},
+        status=status,
     )
 
 
