@@ -25,6 +25,8 @@ class HouseholdFilterForm(forms.Form):
         max_length=40,
         widget=forms.TextInput(attrs={"placeholder": _("姓名、拼音首字母、户编号或证件号码")}),
     )
+    # Validated with the filters so that `?page=zzz` is a message, not a silent first page.
+    page = forms.IntegerField(label=_("页码"), required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

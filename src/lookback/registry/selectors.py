@@ -99,14 +99,26 @@ def household_history(household: Household, limit: int = 50) -> list[Any]:
         .select_related("history_user")
         .order_by("-history_date")[: limit * 2]
     )
-    entries = sorted(own + members, key=lambda h: h.history_date, reverse=True)[:limit]
+    everything = sorted(own + members, key=lambda h: (h.history_date, h.history_id), reverse=True)
+    # The previous version of each record is usually fetched already (the lists reach one step further
+    # back than `limit`); looking it up here saves one query per entry.
+    previous: dict[tuple[type, int], Any] = {}
+    seen: dict[tuple[type, int], Any] = {}
+    for record in reversed(everything):
+        key = (type(record), record.id)
+        previous[(type(record), record.history_id)] = seen.get(key)
+        seen[key] = record
+    entries = everything[:limit]
     for entry in entries:
-        entry.changes = _changes(entry)
+        entry.changes = _changes(entry, previous.get((type(entry), entry.history_id)))
     return entries
 
 
-def _changes(entry: Any) -> list[tuple[str, Any, Any]]:
-    previous = entry.prev_record
+def _changes(entry: Any, previous: Any = None) -> list[tuple[str, Any, Any]]:
+    if entry.history_type == "+":
+        return []
+    if previous is None:
+        previous = entry.prev_record  # older than what was fetched
     if previous is None:
         return []
     delta = entry.diff_against(previous)

@@ -49,7 +49,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         filters = form.to_filters() if form.is_bound else HouseholdFilters()
         households = filter_households(request.user, filters)
     paginator = Paginator(households.order_by("division_code", "household_no"), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(form.cleaned_data.get("page") if status == 200 and form.is_bound else 1)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
