@@ -1,0 +1,363 @@
+"""Reading the ledger. Every function takes the user and returns only rows in the user's scope.
+
+Overdue bands are computed against today (`timezone.localdate()`), not the campaign's reference date:
+deadlines are live work, and a 2018 campaign's problems that are still open today are overdue today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from lookback.accounts.models import User
+from lookback.campaigns.models import Campaign
+from lookback.divisions.models import Division
+from lookback.ledger import permissions as perms
+from lookback.ledger.models import (
+    Accountability,
+    Action,
+    Band,
+    Dimension,
+    Evidence,
+    Notification,
+    Problem,
+    ProblemTransition,
+    ReportState,
+    SelfCheckAnswer,
+    SelfCheckItem,
+    State,
+    TownshipReport,
+    UnitLevel,
+)
+
+LIVE = (State.OPEN, State.IN_PROGRESS, State.AWAITING)
+
+
+@dataclass(frozen=True)
+class ProblemFilters:
+    """The ledger list's filters, shared by the page, the export and the API."""
+
+    campaign: int | None = None
+    state: str = ""
+    dimension: int | None = None
+    source: str = ""
+    band: str = ""
+    division: str = ""  # a division-code prefix inside the user's scope
+    responsible: str = ""  # responsible person's name (or part of it)
+    severity: str = ""
+    q: str = ""  # description, 户编号 or 户主
+
+
+def problems_for_user(user: Any) -> QuerySet[Problem]:
+    return Problem.objects.in_scope(user)
+
+
+def band_condition(band: str, today: date) -> Q:
+    """The filter for one overdue band; bands apply to unfinished problems only."""
+    live = Q(state__in=LIVE)
+    if band == Band.OVERDUE:
+        return live & Q(deadline__lt=today)
+    if band == Band.DUE_10:
+        return live & Q(deadline__gte=today, deadline__lte=today + timedelta(days=10))
+    if band == Band.DUE_20:
+        return live & Q(deadline__gt=today + timedelta(days=10), deadline__lte=today + timedelta(days=20))
+    if band == Band.LATER:
+        return live & Q(deadline__gt=today + timedelta(days=20))
+    if band == Band.NONE:
+        return live & Q(deadline__isnull=True)
+    return Q()
+
+
+def with_band(qs: QuerySet[Problem], today: date) -> QuerySet[Problem]:
+    whens = [When(band_condition(b, today), then=Value(b.value)) for b in Band]
+    return qs.annotate(band_code=Case(*whens, default=Value(""), output_field=CharField()))
+
+
+def filter_problems(user: Any, filters: ProblemFilters, today: date | None = None) -> QuerySet[Problem]:
+    today = today or timezone.localdate()
+    qs = problems_for_user(user)
+    if filters.campaign:
+        qs = qs.filter(campaign_id=filters.campaign)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.dimension:
+        qs = qs.filter(dimension=filters.dimension)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.severity:
+        qs = qs.filter(severity=filters.severity)
+    if filters.band:
+        qs = qs.filter(band_condition(filters.band, today))
+    if filters.division:
+        qs = qs.filter(division_code__startswith=filters.division)
+    responsible = filters.responsible.strip()
+    if responsible:
+        qs = qs.filter(
+            Q(responsible_person__contains=responsible)
+            | Q(responsible_user__username=responsible)
+            | Q(responsible_user__last_name__contains=responsible)
+        )
+    q = filters.q.strip()
+    if q:
+        condition = Q(description__contains=q) | Q(category__contains=q) | Q(household__head_name__contains=q)
+        if q.isdigit() or q.upper().startswith("H"):
+            condition |= Q(household__household_no__startswith=q)
+        if q.lstrip("#").isdigit():
+            condition |= Q(pk=int(q.lstrip("#")))
+        qs = qs.filter(condition)
+    return with_band(qs, today).select_related(
+        "division", "division__parent", "household", "member", "responsible_user", "campaign"
+    )
+
+
+def get_problem(user: Any, pk: int) -> Problem | None:
+    return (
+        problems_for_user(user)
+        .select_related(
+            "division",
+            "division__parent",
+            "division__parent__parent",
+            "household",
+            "member",
+            "found_by",
+            "responsible_user",
+            "rectified_by",
+            "closed_by",
+            "campaign",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def timeline(problem: Problem) -> list[ProblemTransition]:
+    return list(problem.transitions.select_related("actor").order_by("at", "id"))
+
+
+def evidence_of(problem: Problem) -> list[Evidence]:
+    return list(problem.evidence.select_related("uploaded_by").order_by("uploaded_at", "id"))
+
+
+def get_evidence(user: Any, pk: int) -> Evidence | None:
+    """One evidence file, only when its problem is in the user's scope (the download view's guard)."""
+    return Evidence.objects.in_scope(user).select_related("problem").filter(pk=pk).first()
+
+
+def last_return(problem: Problem) -> ProblemTransition | None:
+    return problem.transitions.filter(action=Action.RETURN).order_by("-at", "-id").first()
+
+
+def ledger_summary(user: Any, filters: ProblemFilters, today: date | None = None) -> dict[str, Any]:
+    """Counts by state and by band of the filtered list (two grouped queries)."""
+    today = today or timezone.localdate()
+    qs = filter_problems(user, filters, today).order_by()
+    states = dict(qs.values_list("state").annotate(n=Count("id")))
+    bands = dict(qs.filter(state__in=LIVE).values_list("band_code").annotate(n=Count("id")))
+    return {
+        "states": [(s, s.label, states.get(s.value, 0)) for s in State],
+        "bands": [(b, b.label, bands.get(b.value, 0)) for b in Band],
+        "total": sum(states.values()),
+    }
+
+
+def assignable_users(user: Any) -> QuerySet[User]:
+    """Accounts a problem can be assigned to by this user: active workers inside the user's scope."""
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None:
+        return User.objects.none()
+    qs = User.objects.filter(is_active=True, role__in=perms.WORK_ROLES).select_related("scope")
+    if prefix:
+        qs = qs.filter(scope__code__startswith=prefix)
+    return qs.order_by("scope__code", "username")
+
+
+def villages_in_scope(user: Any) -> QuerySet[Division]:
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None:
+        return Division.objects.none()
+    return Division.objects.filter(level="village", code__startswith=prefix).order_by("code")
+
+
+# --- digest and notifications ----------------------------------------------------------------------
+
+
+def digest(user: Any, today: date | None = None) -> dict[str, Any]:
+    """The daily digest: problems assigned to me, due within 10 days, returned to me."""
+    today = today or timezone.localdate()
+    mine = problems_for_user(user).filter(state__in=LIVE)
+    assigned = mine.filter(responsible_user=user)
+    due_scope = assigned if not perms.can_bulk(user) else mine
+    due_soon = due_scope.filter(deadline__lte=today + timedelta(days=10)).exclude(state=State.AWAITING)
+    returned_ids = ProblemTransition.objects.filter(problem=OuterRef("pk"), action=Action.RETURN)
+    returned = (
+        mine.filter(state=State.IN_PROGRESS, return_count__gt=0)
+        .filter(Q(rectified_by=user) | Q(responsible_user=user))
+        .filter(Exists(returned_ids))
+    )
+    awaiting_me = mine.filter(state=State.AWAITING).exclude(rectified_by=user) if perms.can_work(user) else mine.none()
+    related = ("division", "household", "responsible_user")
+    return {
+        "assigned": with_band(assigned, today).select_related(*related).order_by("deadline", "id")[:100],
+        "due_soon": with_band(due_soon, today).select_related(*related).order_by("deadline", "id")[:100],
+        "returned": with_band(returned, today).select_related(*related).order_by("-updated_at")[:100],
+        "awaiting": with_band(awaiting_me, today).select_related(*related).order_by("rectified_at")[:100],
+        "notifications": Notification.objects.filter(user=user).select_related("problem")[:50],
+        "unread": unread_count(user),
+    }
+
+
+def unread_count(user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# --- township reports --------------------------------------------------------------------------------
+
+
+def reports_for_user(user: Any) -> QuerySet[TownshipReport]:
+    return TownshipReport.objects.in_scope(user).select_related("township", "township__parent", "campaign")
+
+
+def get_report(user: Any, pk: int) -> TownshipReport | None:
+    return reports_for_user(user).select_related("submitted_by", "reviewed_by").filter(pk=pk).first()
+
+
+def townships_in_scope(user: Any) -> QuerySet[Division]:
+    prefix = getattr(user, "scope_prefix", None)
+    if prefix is None:
+        return Division.objects.none()
+    # A village user's prefix is longer than a township code's prefix: they see no township.
+    return Division.objects.filter(level="township", code__startswith=prefix).select_related("parent")
+
+
+def report_overview(user: Any, campaign: Campaign) -> list[dict[str, Any]]:
+    """Every township in scope with its report status for the campaign: the county's view of who has
+    submitted, on time or late."""
+    reports = {r.township_id: r for r in reports_for_user(user).filter(campaign=campaign)}
+    rows = []
+    for township in townships_in_scope(user).order_by("code"):
+        report = reports.get(township.pk)
+        rows.append({"township": township, "report": report})
+    return rows
+
+
+def report_counts(campaign: Campaign, township: Division, today: date | None = None) -> dict[str, Any]:
+    """The figures a township report states, from the ledger (not scoped by user: the report is the
+    township's own, and the caller has checked access to it)."""
+    today = today or timezone.localdate()
+    qs = Problem.objects.filter(campaign=campaign, division_code__startswith=township.prefix)
+    by_dimension = {row["dimension"]: row for row in _dimension_rows(qs)}
+    dimensions = []
+    for dimension in Dimension:
+        row = by_dimension.get(dimension.value, {})
+        dimensions.append(
+            {
+                "dimension": dimension.value,
+                "label": str(dimension.label),
+                "total": row.get("total", 0),
+                "closed": row.get("closed", 0),
+                "in_progress": row.get("total", 0) - row.get("closed", 0),
+            }
+        )
+    total = sum(d["total"] for d in dimensions)
+    closed = sum(d["closed"] for d in dimensions)
+    states = dict(qs.order_by().values_list("state").annotate(n=Count("id")))
+    overdue = qs.filter(band_condition(Band.OVERDUE, today)).count()
+    on_the_spot = qs.filter(on_the_spot=True).count()
+    from lookback.registry.models import Household, Member
+
+    households = Household.objects.filter(division_code__startswith=township.prefix)
+    return {
+        "total": total,
+        "closed": closed,
+        "open": total - closed,
+        "closed_rate": round(closed * 100 / total, 1) if total else 0.0,
+        "overdue": overdue,
+        "on_the_spot": on_the_spot,
+        "states": {str(s.label): states.get(s.value, 0) for s in State},
+        "dimensions": dimensions,
+        "households": households.count(),
+        "members": Member.objects.filter(household__division_code__startswith=township.prefix).count(),
+        "villages": Division.objects.filter(level="village", parent=township).count(),
+    }
+
+
+def _dimension_rows(qs: QuerySet[Problem]) -> list[dict[str, Any]]:
+    return list(
+        qs.order_by().values("dimension").annotate(total=Count("id"), closed=Count("id", filter=Q(state=State.CLOSED)))
+    )
+
+
+# --- self-check ----------------------------------------------------------------------------------
+
+
+def self_check_unit(user: Any) -> Division | None:
+    """The unit whose self-check this user answers: their own township or county."""
+    if not perms.can_self_check(user):
+        return None
+    return getattr(user, "scope", None)
+
+
+def self_check_items(campaign: Campaign, unit: Division) -> list[SelfCheckItem]:
+    level = UnitLevel.TOWNSHIP if unit.level == "township" else UnitLevel.COUNTY
+    return list(SelfCheckItem.objects.filter(campaign=campaign, unit_level=level, is_active=True))
+
+
+def self_check_answers(user: Any, campaign: Campaign, unit: Division) -> dict[int, SelfCheckAnswer]:
+    answers = SelfCheckAnswer.objects.in_scope(user).filter(item__campaign=campaign, unit=unit)
+    return {a.item_id: a for a in answers.select_related("problem")}
+
+
+# --- accountability ----------------------------------------------------------------------------
+
+
+def accountability_for_user(user: Any) -> QuerySet[Accountability]:
+    if not perms.can_read_accountability(user):
+        return Accountability.objects.none()
+    return Accountability.objects.in_scope(user).select_related("division", "campaign").prefetch_related("problems")
+
+
+def get_accountability(user: Any, pk: int) -> Accountability | None:
+    return accountability_for_user(user).filter(pk=pk).first()
+
+
+def accountability_suggestions(user: Any, campaign: Campaign, today: date | None = None) -> dict[str, Any]:
+    """Where accountability may be due (seed 四(四)): rectifications overdue by more than the campaign's
+    `accountability_overdue_days`, grouped by responsible unit and person; and late township reports."""
+    today = today or timezone.localdate()
+    if not perms.can_read_accountability(user):
+        return {"overdue": [], "late_reports": [], "days": 0}
+    days = int(campaign.parameter("accountability_overdue_days", 15))
+    overdue = (
+        problems_for_user(user)
+        .filter(campaign=campaign, state__in=[State.OPEN, State.IN_PROGRESS], deadline__lt=today - timedelta(days=days))
+        .order_by()
+        .values("responsible_unit", "responsible_person", "division_code")
+        .annotate(n=Count("id"))
+        .order_by("-n", "division_code")
+    )
+    names = _division_names({row["division_code"] for row in overdue})
+    rows = [dict(row, place=names.get(row["division_code"], row["division_code"])) for row in overdue[:200]]
+    late = reports_for_user(user).filter(campaign=campaign, is_late=True).order_by("division_code")
+    missing = []
+    if today > campaign.report_deadline:
+        submitted = set(
+            reports_for_user(user)
+            .filter(campaign=campaign, first_submitted_at__isnull=False)
+            .values_list("township_id", flat=True)
+        )
+        missing = [t for t in townships_in_scope(user).order_by("code") if t.pk not in submitted]
+    return {"overdue": rows, "late_reports": list(late), "missing_reports": missing, "days": days}
+
+
+def _division_names(codes: set[str]) -> dict[str, str]:
+    return {d.code: d.full_name() for d in Division.objects.filter(code__in=codes).select_related("parent__parent")}
+
+
+def report_state_label(state: str) -> str:
+    return str(ReportState(state).label) if state in ReportState.values else ""
