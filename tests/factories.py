@@ -41,7 +41,8 @@ def id_number(region: str = "350125", born: date = date(1970, 5, 1), seq: int | 
     """A valid 18-character resident ID number (correct check digit)."""
     n = next(_seq) if seq is None else seq
     body = f"{region}{born:%Y%m%d}{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    # stdnum's calc_check_digit expects the number WITH a (placeholder) check digit.
+    return body + ric.calc_check_digit(body + "0")
 
 
 def make_user(role: str, scope_code: str | None = None, username: str | None = None, **extra: Any) -> User:

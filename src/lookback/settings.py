@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "lookback.accounts",
     "lookback.campaigns",
     "lookback.registry",
+    "lookback.checks",
     "lookback.ledger",
 ]
 

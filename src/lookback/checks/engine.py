@@ -1,0 +1,351 @@
+"""The rule engine: run a campaign's rules inside the database and reconcile the findings.
+
+Nothing here loops over households or findings in Python. Each rule's query is wrapped into one
+`INSERT … SELECT` into a temporary staging table; four set-based statements then reconcile the
+staging table with the stored findings:
+
+1. approved waivers whose finding now shows other data lapse;
+2. findings that reappear or whose data changed are updated (re-opened when they were fixed, or
+   waived with other data);
+3. new subjects are inserted as open findings;
+4. open or waived findings of the rules that ran, inside the run's scope, that no longer appear are
+   marked fixed in data, with the date.
+
+Every statement only touches rows that differ, so a re-run over unchanged data writes no finding.
+New and fixed findings are announced with the `finding_opened` / `finding_resolved` signals, which
+the problem ledger listens to.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from lookback.campaigns.models import Campaign
+from lookback.checks import signals
+from lookback.checks.catalogue import Rule, all_rules, get_rule
+from lookback.checks.idcheck import ensure_regions
+from lookback.checks.models import CheckRun, Finding, RuleRunStat, Waiver
+from lookback.checks.sql import Ctx
+from lookback.registry.models import DeptListEntry, NationalSnapshot
+
+logger = logging.getLogger(__name__)
+
+STAGE = "checks_stage"
+FINDING = Finding._meta.db_table
+WAIVER = Waiver._meta.db_table
+
+STAGE_DDL = f"""CREATE TEMPORARY TABLE {STAGE} (
+    rule_code TEXT NOT NULL, topic TEXT NOT NULL, dimension INTEGER NOT NULL, subject_kind TEXT NOT NULL,
+    subject_key TEXT NOT NULL, household_id BIGINT, member_id BIGINT, household_no TEXT, division_code TEXT,
+    detail TEXT NOT NULL, PRIMARY KEY (rule_code, subject_key))"""
+
+
+class UnknownRule(ValueError):
+    pass
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    status: str = RuleRunStat.Status.OK
+    seconds: float = 0.0
+    found: int = 0
+    opened: int = 0
+    fixed: int = 0
+    message: str = ""
+
+
+@dataclass
+class Reconciliation:
+    lapsed: int = 0
+    updated: int = 0
+    opened: int = 0
+    fixed: int = 0
+
+    @property
+    def writes(self) -> int:
+        return self.lapsed + self.updated + self.opened + self.fixed
+
+
+@dataclass
+class RunResult:
+    run: CheckRun
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+    reconciliation: Reconciliation = field(default_factory=Reconciliation)
+
+
+def select_rules(campaign: Campaign, codes: Iterable[str] | None = None) -> list[Rule]:
+    """The named rules, or the campaign's rules (all, minus `parameters["disabled_rules"]`)."""
+    if codes:
+        chosen = []
+        for code in codes:
+            rule = get_rule(code.strip().upper())
+            if rule is None:
+                raise UnknownRule(code)
+            if rule not in chosen:
+                chosen.append(rule)
+        return chosen
+    disabled = set((campaign.parameters or {}).get("disabled_rules", []))
+    return [rule for rule in all_rules() if rule.code not in disabled]
+
+
+def run_checks(
+    *,
+    campaign: Campaign,
+    rule_codes: Iterable[str] | None = None,
+    user=None,
+    scope_prefix: str = "",
+    source: str = CheckRun.Source.CLI,
+    run: CheckRun | None = None,
+    on_progress: Callable[[RuleOutcome, int, int], None] | None = None,
+) -> RunResult:
+    """Run the rules and reconcile the findings. Returns the recorded run with per-rule outcomes."""
+    if run is None:
+        run = CheckRun.objects.create(
+            campaign=campaign,
+            started_by=user,
+            source=source,
+            scope_prefix=scope_prefix,
+            division_code=scope_prefix,
+            rule_codes=list(rule_codes or []),
+        )
+    rules = select_rules(campaign, run.rule_codes or rule_codes)
+    run.status = CheckRun.Status.RUNNING
+    run.started_at = timezone.now()
+    run.save(update_fields=["status", "started_at"])
+    result = RunResult(run=run)
+    try:
+        _run(result, campaign, rules, on_progress)
+    except Exception as exc:
+        logger.exception("check run %s failed", run.pk)
+        run.status = CheckRun.Status.FAILED
+        run.error = str(exc)[:2000]
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        raise
+    return result
+
+
+def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) -> None:
+    run = result.run
+    ensure_regions()
+    loaded = _loaded_lists({kind for rule in rules for kind in rule.requires_lists})
+    snapshot_id = NationalSnapshot.objects.order_by("-snapshot_date", "-id").values_list("id", flat=True).first()
+    scope_like = (run.scope_prefix or "") + "%"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        cursor.execute(STAGE_DDL)
+    try:
+        for index, rule in enumerate(rules, start=1):
+            CheckRun.objects.filter(pk=run.pk).update(
+                current_rule=rule.code, progress=int(90 * (index - 1) / max(len(rules), 1))
+            )
+            outcome = _stage_rule(rule, campaign, loaded, snapshot_id, scope_like)
+            result.outcomes.append(outcome)
+            if on_progress:
+                on_progress(outcome, index, len(rules))
+        ran = [o.rule.code for o in result.outcomes if o.status == RuleRunStat.Status.OK]
+        today = timezone.localdate()
+        with transaction.atomic():
+            result.reconciliation = _reconcile(campaign, run, ran, scope_like, today)
+            _count_changes(result)
+            RuleRunStat.objects.bulk_create(
+                [
+                    RuleRunStat(
+                        run=run,
+                        rule_code=o.rule.code,
+                        status=o.status,
+                        seconds=round(o.seconds, 4),
+                        found=o.found,
+                        opened=o.opened,
+                        fixed=o.fixed,
+                        message=o.message[:2000],
+                    )
+                    for o in result.outcomes
+                ]
+            )
+            run.status = CheckRun.Status.DONE
+            run.progress = 100
+            run.current_rule = ""
+            run.finished_at = timezone.now()
+            run.found = sum(o.found for o in result.outcomes)
+            run.opened = result.reconciliation.opened
+            run.updated = result.reconciliation.updated
+            run.fixed = result.reconciliation.fixed
+            run.save()
+            transaction.on_commit(lambda: _announce(run, result.reconciliation))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+
+
+def _loaded_lists(kinds: set[str]) -> set[str]:
+    return {kind for kind in kinds if DeptListEntry.objects.filter(kind=kind).exists()}
+
+
+def _stage_rule(rule: Rule, campaign: Campaign, loaded: set[str], snapshot_id: int | None, scope_like: str):
+    outcome = RuleOutcome(rule=rule)
+    missing = [kind for kind in rule.requires_lists if kind not in loaded]
+    if missing:
+        outcome.status = RuleRunStat.Status.SKIPPED
+        outcome.message = "未导入部门名单：" + "、".join(missing)
+        return outcome
+    if rule.requires_snapshot and snapshot_id is None:
+        outcome.status = RuleRunStat.Status.SKIPPED
+        outcome.message = "未导入国扶系统快照"
+        return outcome
+    ctx = Ctx(campaign, snapshot_id=snapshot_id)
+    started = time.perf_counter()
+    try:
+        body = rule.query(ctx)
+        params = dict(ctx.params)
+        params.update(
+            {
+                "_rule": rule.code,
+                "_topic": rule.topic,
+                "_dimension": rule.dimension,
+                "_kind": rule.subject,
+                "_scope": scope_like,
+            }
+        )
+        sql = (
+            f"INSERT INTO {STAGE} (rule_code, topic, dimension, subject_kind, subject_key, household_id, member_id, "
+            f"household_no, division_code, detail) "
+            f"SELECT %(_rule)s, %(_topic)s, %(_dimension)s, %(_kind)s, x.subject_key, x.household_id, x.member_id, "
+            f"x.household_no, x.division_code, x.detail FROM ({body}) x "
+            f"WHERE x.subject_key IS NOT NULL AND x.detail IS NOT NULL "
+            f"AND COALESCE(x.division_code, '') LIKE %(_scope)s "
+            f"ON CONFLICT DO NOTHING"
+        )
+        # A savepoint per rule: one broken rule is recorded, the others still run.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            outcome.found = max(cursor.rowcount, 0)
+    except DatabaseError as exc:
+        logger.exception("rule %s failed", rule.code)
+        outcome.status = RuleRunStat.Status.ERROR
+        outcome.message = str(exc)
+    outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: str, today) -> Reconciliation:
+    rec = Reconciliation()
+    now = timezone.now()
+    params = {
+        "c": campaign.pk,
+        "run": run.pk,
+        "today": connection.ops.adapt_datefield_value(today),
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "scope": scope_like,
+    }
+    match = f"s.rule_code = {FINDING}.rule_code AND s.subject_key = {FINDING}.subject_key"
+    with connection.cursor() as cursor:
+        # 1. An approved waiver covers the data it was given for; other data lets it lapse.
+        cursor.execute(
+            f"""UPDATE {WAIVER} SET status = 'lapsed'
+            WHERE status = 'approved' AND EXISTS (
+                SELECT 1 FROM {FINDING} JOIN {STAGE} s ON {match}
+                WHERE {FINDING}.id = {WAIVER}.finding_id AND {FINDING}.campaign_id = %(c)s
+                  AND s.detail <> {WAIVER}.fingerprint)""",
+            params,
+        )
+        rec.lapsed = max(cursor.rowcount, 0)
+        # 2. Reappeared or changed findings.
+        waived = (
+            f"EXISTS (SELECT 1 FROM {WAIVER} w WHERE w.finding_id = {FINDING}.id AND w.status = 'approved' "
+            f"AND w.fingerprint = s.detail)"
+        )
+        new_status = f"(CASE WHEN {FINDING}.status = 'open' THEN 'open' WHEN {waived} THEN 'waived' ELSE 'open' END)"
+        reopened = f"({FINDING}.status <> 'open' AND {new_status} = 'open')"
+        cursor.execute(
+            f"""UPDATE {FINDING} SET
+                detail = s.detail,
+                household_id = s.household_id,
+                member_id = s.member_id,
+                household_no = COALESCE(s.household_no, ''),
+                division_code = COALESCE(s.division_code, ''),
+                opened_on = CASE WHEN {reopened} THEN %(today)s ELSE {FINDING}.opened_on END,
+                opened_run_id = CASE WHEN {reopened} THEN %(run)s ELSE {FINDING}.opened_run_id END,
+                status = {new_status},
+                fixed_on = NULL,
+                fixed_run_id = NULL,
+                updated_at = %(now)s
+            FROM {STAGE} s
+            WHERE {match} AND {FINDING}.campaign_id = %(c)s AND (
+                {FINDING}.status = 'fixed'
+                OR ({FINDING}.status = 'waived' AND NOT {waived})
+                OR s.detail <> {FINDING}.detail
+                OR COALESCE(s.division_code, '') <> {FINDING}.division_code
+                OR COALESCE(s.household_no, '') <> {FINDING}.household_no
+                OR s.household_id IS DISTINCT FROM {FINDING}.household_id
+                OR s.member_id IS DISTINCT FROM {FINDING}.member_id)""",
+            params,
+        )
+        rec.updated = max(cursor.rowcount, 0)
+        # 3. New subjects.
+        cursor.execute(
+            f"""INSERT INTO {FINDING} (campaign_id, rule_code, topic, dimension, subject_kind, subject_key,
+                household_id, member_id, household_no, division_code, detail, status, opened_on, opened_run_id,
+                created_at, updated_at)
+            SELECT %(c)s, s.rule_code, s.topic, s.dimension, s.subject_kind, s.subject_key, s.household_id,
+                s.member_id, COALESCE(s.household_no, ''), COALESCE(s.division_code, ''), s.detail, 'open',
+                %(today)s, %(run)s, %(now)s, %(now)s
+            FROM {STAGE} s
+            WHERE NOT EXISTS (SELECT 1 FROM {FINDING} f WHERE f.campaign_id = %(c)s
+                AND f.rule_code = s.rule_code AND f.subject_key = s.subject_key)""",
+            params,
+        )
+        rec.opened = max(cursor.rowcount, 0)
+        # 4. Gone from the data: fixed, for the rules that ran, inside the run's scope.
+        if ran:
+            names = {f"r{i}": code for i, code in enumerate(ran)}
+            params.update(names)
+            in_list = ", ".join(f"%({name})s" for name in names)
+            cursor.execute(
+                f"""UPDATE {FINDING} SET status = 'fixed', fixed_on = %(today)s, fixed_run_id = %(run)s,
+                    updated_at = %(now)s
+                WHERE campaign_id = %(c)s AND status IN ('open', 'waived') AND rule_code IN ({in_list})
+                  AND division_code LIKE %(scope)s
+                  AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE {match})""",
+                params,
+            )
+            rec.fixed = max(cursor.rowcount, 0)
+    return rec
+
+
+def _count_changes(result: RunResult) -> None:
+    """Per-rule new and fixed counts, read back by run id (cheap: both columns are indexed)."""
+    rec = result.reconciliation
+    if not (rec.opened or rec.updated or rec.fixed):
+        return
+    run = result.run
+    opened = dict(_grouped(Finding.objects.filter(opened_run=run)))
+    fixed = dict(_grouped(Finding.objects.filter(fixed_run=run)))
+    for outcome in result.outcomes:
+        outcome.opened = opened.get(outcome.rule.code, 0)
+        outcome.fixed = fixed.get(outcome.rule.code, 0)
+
+
+def _grouped(qs) -> list[tuple[str, int]]:
+    return list(qs.order_by().values("rule_code").annotate(n=Count("id")).values_list("rule_code", "n"))
+
+
+def _announce(run: CheckRun, rec: Reconciliation) -> None:
+    """Tell listeners (the problem ledger) which findings opened and which were fixed by this run."""
+    if (rec.opened or rec.updated) and signals.finding_opened.has_listeners(Finding):
+        ids = list(Finding.objects.filter(opened_run=run, status=Finding.Status.OPEN).values_list("id", flat=True))
+        if ids:
+            signals.finding_opened.send(sender=Finding, run=run, finding_ids=ids)
+    if rec.fixed and signals.finding_resolved.has_listeners(Finding):
+        ids = list(Finding.objects.filter(fixed_run=run).values_list("id", flat=True))
+        if ids:
+            signals.finding_resolved.send(sender=Finding, run=run, finding_ids=ids)
+    signals.check_run_finished.send(sender=CheckRun, run=run)

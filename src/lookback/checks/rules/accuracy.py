@@ -1,0 +1,812 @@
+"""二(三) 准确度: household data complete, consistent, and equal to the national system and the
+departments' lists; the two handbooks filled."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from lookback.checks.catalogue import Param, Severity, SubjectKind, rule
+from lookback.checks.idcheck import CHECK_CHARS, WEIGHTS
+from lookback.checks.models import IdRegion
+from lookback.checks.sql import (
+    DEPT,
+    HOUSEHOLD,
+    MEMBER,
+    NATIONAL_HOUSEHOLD,
+    NATIONAL_MEMBER,
+    NULL_ID,
+    VISIT,
+    Ctx,
+)
+from lookback.core import codes
+
+CLAUSE = "二(三)"
+REF = _("基准日期")
+SNAPSHOT = _("最新一期国扶系统快照")
+REGION = IdRegion._meta.db_table
+
+
+def _members(extra: str = "") -> str:
+    return f"FROM {MEMBER} m JOIN {HOUSEHOLD} h ON h.id = m.household_id {extra}"
+
+
+def id_problem(ctx: Ctx, col: str) -> str:
+    """Why an ID number fails python-stdnum's checks (see idcheck.py), or NULL when it passes or is an
+    old 15-digit number (a rule of its own)."""
+    number = f"UPPER({col})"
+    total = " + ".join(f"CAST(SUBSTR({col}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
+    expected = f"SUBSTR('{CHECK_CHARS}', {ctx.mod(total, 11)} + 1, 1)"
+    y, mo, d = (f"CAST(SUBSTR({col}, {a}, {n}) AS INTEGER)" for a, n in ((7, 4), (11, 2), (13, 2)))
+    leap = f"({ctx.mod(y, 4)} = 0 AND {ctx.mod(y, 100)} <> 0 OR {ctx.mod(y, 400)} = 0)"
+    february = f"(CASE WHEN {leap} THEN 29 ELSE 28 END)"
+    days = f"(CASE WHEN {mo} IN (4, 6, 9, 11) THEN 30 WHEN {mo} = 2 THEN {february} ELSE 31 END)"
+    return f"""(CASE
+        WHEN COALESCE({col}, '') = '' THEN '证件号码为空'
+        WHEN LENGTH({col}) = 15 AND {ctx.digits(col)} THEN NULL
+        WHEN LENGTH({col}) <> 18 THEN '证件号码长度为 ' || {ctx.text(f"LENGTH({col})")} || ' 位'
+        WHEN NOT {ctx.digits(f"SUBSTR({col}, 1, 17)")} THEN '证件号码前17位含非数字字符'
+        WHEN SUBSTR({number}, 18, 1) <> {expected} THEN '证件号码校验码错误（应为 ' || {expected} || '）'
+        WHEN {y} < 1 OR {mo} NOT BETWEEN 1 AND 12 OR {d} < 1 OR {d} > {days} THEN '证件号码中的出生日期无效'
+        WHEN NOT EXISTS (SELECT 1 FROM {REGION} r WHERE r.code = SUBSTR({col}, 1, 6)) THEN '证件号码地区码无效'
+        END)"""
+
+
+@rule(
+    code="R3-01",
+    topic="id_invalid",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.MEMBER,
+    title=_("证件号码无效"),
+    explanation=_(
+        "成员证件号码应为有效的18位居民身份证号码：前17位为数字，校验码正确，出生日期真实存在，地区码有效"
+        "（与 python-stdnum 的校验一致）。无效号码会导致与各部门名单比对失败。请对照户口簿或身份证更正。"
+    ),
+)
+def id_invalid(ctx: Ctx) -> str:
+    return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
+        SELECT {ctx.member_subject()}, {ctx.member_name()} || '：' || {id_problem(ctx, "m.id_number")} AS detail
+        {_members()}) x
+    WHERE x.detail IS NOT NULL"""
+
+
+@rule(
+    code="R3-02",
+    topic="id_old_format",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("使用15位旧身份证号码"),
+    explanation=_("15位身份证号码已停止使用，国扶系统和各部门名单均按18位号码比对。请按户口簿更新为18位号码。"),
+)
+def id_old_format(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.member_subject()}, {ctx.member_name()} || '的证件号码为15位旧号码' AS detail
+    {_members()}
+    WHERE LENGTH(m.id_number) = 15 AND {ctx.digits("m.id_number")}"""
+
+
+@rule(
+    code="R3-03",
+    topic="id_duplicate",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.MEMBER,
+    title=_("证件号码重复"),
+    explanation=_(
+        "同一证件号码在系统中出现在多名在册成员上（同一户内或不同户之间），通常是重复录入、户籍迁移未注销或号码录错。"
+        "请核实此人实际所在的户，删除重复记录或更正号码。"
+    ),
+)
+def id_duplicate(ctx: Ctx) -> str:
+    dup = f"""(SELECT m2.id_number, COUNT(*) AS n, {ctx.agg("h2.household_no", distinct=True)} AS households
+        FROM {MEMBER} m2 JOIN {HOUSEHOLD} h2 ON h2.id = m2.household_id
+        WHERE {ctx.active("m2")} AND COALESCE(m2.id_number, '') <> ''
+        GROUP BY m2.id_number HAVING COUNT(*) > 1)"""
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || '的证件号码在 ' || {ctx.text("d.n")} || ' 名成员中出现（户编号 ' || d.households || '）'
+        AS detail
+    {_members(f"JOIN {dup} d ON d.id_number = m.id_number")}
+    WHERE {ctx.active("m")}"""
+
+
+@rule(
+    code="R3-04",
+    topic="required_missing",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("成员必填项未填写"),
+    explanation=_(
+        "成员信息应完整：非在校生须填文化程度，6至23周岁须填在校生状况，所有人须填健康状况，16至65周岁须填劳动技能。"
+        "请入户核实后补填。"
+    ),
+    params=(
+        Param("school_status_ages", [6, 23], _("须填在校生状况的年龄（周岁，含）")),
+        Param("skill_required_ages", [16, 65], _("须填劳动技能的年龄（周岁，含）")),
+    ),
+    uses=(REF,),
+)
+def member_required_missing(ctx: Ctx) -> str:
+    s_low, s_high = ctx.setting("school_status_ages", [6, 23])
+    k_low, k_high = ctx.setting("skill_required_ages", [16, 65])
+    parts = [
+        (f"COALESCE(m.education, '') = '' AND NOT ({ctx.student('m')})", "文化程度"),
+        (f"COALESCE(m.school_status, '') = '' AND {ctx.age_between('m.id_number', s_low, s_high)}", "在校生状况"),
+        ("COALESCE(m.health, '') = ''", "健康状况"),
+        (f"COALESCE(m.labour_skill, '') = '' AND {ctx.age_between('m.id_number', k_low, k_high)}", "劳动技能"),
+    ]
+    missing = " || ".join(f"CASE WHEN {cond} THEN '{label}、' ELSE '' END" for cond, label in parts)
+    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+        name || '未填写：' || RTRIM(missing, '、') AS detail
+    FROM (SELECT {ctx.member_subject()}, {ctx.member_name()} AS name, {missing} AS missing
+        {_members()} WHERE {ctx.active("m")}) x
+    WHERE x.missing <> ''"""
+
+
+@rule(
+    code="R3-05",
+    topic="required_missing",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("户必填项未填写"),
+    explanation=_("户信息中的主要致贫原因和家庭年人均纯收入是精准施策和脱贫评估的基础，必须填写。请核实后补填。"),
+)
+def household_required_missing(ctx: Ctx) -> str:
+    missing = (
+        "CASE WHEN COALESCE(h.main_cause, '') = '' THEN '主要致贫原因、' ELSE '' END"
+        " || CASE WHEN h.income_per_capita IS NULL THEN '人均纯收入、' ELSE '' END"
+    )
+    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+        '户信息未填写：' || RTRIM(missing, '、') AS detail
+    FROM (SELECT {ctx.household_subject()}, {missing} AS missing FROM {HOUSEHOLD} h) x
+    WHERE x.missing <> ''"""
+
+
+MEMBER_CODES = (
+    ("sex", "性别", codes.SEX),
+    ("relation", "与户主关系", codes.RELATION),
+    ("education", "文化程度", codes.EDUCATION),
+    ("school_status", "在校生状况", codes.SCHOOL_STATUS),
+    ("labour_skill", "劳动技能", codes.LABOUR_SKILL),
+    ("work_status", "务工状况", codes.WORK_STATUS),
+)
+HOUSEHOLD_CODES = (
+    ("attribute", "贫困户属性", codes.HOUSEHOLD_ATTRIBUTE),
+    ("exit_status", "脱贫状态", codes.EXIT_STATUS),
+    ("main_cause", "主要致贫原因", codes.POVERTY_CAUSE),
+    ("house_grade", "住房安全等级", codes.HOUSE_GRADE),
+    ("renovation_status", "危房改造状态", codes.RENOVATION_STATUS),
+)
+
+
+@rule(
+    code="R3-06",
+    topic="code_invalid",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("代码项取值不在国扶系统代码表中"),
+    explanation=_(
+        "贫困户属性、脱贫状态、致贫原因、与户主关系、文化程度、在校生状况、劳动技能、务工状况等代码项，应取国扶系统代码表中的值，"
+        "否则无法与国扶系统对接。导入时会规范取值，此规则发现通过其他途径录入的非法值。请改为代码表中的值。"
+    ),
+)
+def code_invalid(ctx: Ctx) -> str:
+    def bad(column: str, label: str, code_list) -> tuple[str, str]:
+        return (f"COALESCE({column}, '') <> '' AND {column} NOT IN {ctx.plist(code_list.labels)}", label)
+
+    household_parts = [bad(f"h.{c}", label, cl) for c, label, cl in HOUSEHOLD_CODES]
+    member_parts = [bad(f"m.{c}", label, cl) for c, label, cl in MEMBER_CODES]
+    household_text = " || ".join(f"CASE WHEN {c} THEN '户{label}、' ELSE '' END" for c, label in household_parts)
+    member_any = " OR ".join(f"({c})" for c, _label in member_parts)
+    member_text = " || ".join(f"CASE WHEN {c} THEN '{label}、' ELSE '' END" for c, label in member_parts)
+    members = f"""(SELECT m.household_id, MIN(m.name || '的' || RTRIM({member_text}, '、')) AS note
+        FROM {MEMBER} m WHERE {member_any} GROUP BY m.household_id)"""
+    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+        '取值不在代码表中：' || RTRIM(own || COALESCE(note, ''), '、') AS detail
+    FROM (SELECT {ctx.household_subject()}, {household_text} AS own, bm.note AS note
+        FROM {HOUSEHOLD} h LEFT JOIN {members} bm ON bm.household_id = h.id) x
+    WHERE x.own <> '' OR x.note IS NOT NULL"""
+
+
+MALE_RELATIONS = (
+    "之子",
+    "之女婿",
+    "之孙子",
+    "之外孙子",
+    "之父",
+    "之岳父",
+    "之公公",
+    "之祖父",
+    "之外祖父",
+    "之曾孙子",
+    "之侄儿",
+    "之叔伯",
+)
+FEMALE_RELATIONS = (
+    "之女",
+    "之儿媳",
+    "之孙女",
+    "之外孙女",
+    "之母",
+    "之岳母",
+    "之婆婆",
+    "之祖母",
+    "之外祖母",
+    "之曾孙女",
+    "之侄女",
+    "之兄弟媳妇",
+)
+
+
+@rule(
+    code="R3-07",
+    topic="relation_invalid",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("与户主关系和性别矛盾"),
+    explanation=_(
+        "与户主关系隐含性别（如“之子”为男性、“之女”“之儿媳”为女性），与登记的性别矛盾说明关系或性别录错。"
+        "请对照户口簿更正。"
+    ),
+)
+def relation_sex(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || '性别登记为' || m.sex || '，与“' || m.relation || '”矛盾' AS detail
+    {_members()}
+    WHERE (m.relation IN {ctx.plist(MALE_RELATIONS)} AND m.sex = '女')
+       OR (m.relation IN {ctx.plist(FEMALE_RELATIONS)} AND m.sex = '男')"""
+
+
+@rule(
+    code="R3-08",
+    topic="relation_invalid",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("户主与配偶性别相同"),
+    explanation=_("户主与“配偶”登记为同一性别，通常是性别或关系录错。请对照户口簿更正。"),
+)
+def head_spouse_same_sex(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()},
+        '户主' || hd.name || '与配偶' || sp.name || '性别同为' || hd.sex AS detail
+    FROM {HOUSEHOLD} h
+    JOIN {MEMBER} hd ON hd.household_id = h.id AND hd.relation = '户主' AND {ctx.active("hd")}
+    JOIN {MEMBER} sp ON sp.household_id = h.id AND sp.relation = '配偶' AND {ctx.active("sp")}
+    WHERE hd.sex = sp.sex AND COALESCE(hd.sex, '') <> ''"""
+
+
+def _composition(ctx: Ctx) -> str:
+    return f"""(SELECT m.household_id, COUNT(*) AS n,
+            SUM(CASE WHEN m.relation = '户主' THEN 1 ELSE 0 END) AS heads
+        FROM {MEMBER} m WHERE {ctx.active("m")} GROUP BY m.household_id)"""
+
+
+@rule(
+    code="R3-09",
+    topic="head_missing",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("户内没有户主"),
+    explanation=_(
+        "每户应有且只有一名在册成员的与户主关系为“户主”。没有户主通常是户主死亡或迁出后未变更。"
+        "请按户口簿变更户主，并同步国扶系统。"
+    ),
+)
+def head_missing(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()}, '户内在册成员中没有户主（登记户主：' || h.head_name || '）' AS detail
+    FROM {HOUSEHOLD} h LEFT JOIN {_composition(ctx)} c ON c.household_id = h.id
+    WHERE COALESCE(c.heads, 0) = 0"""
+
+
+@rule(
+    code="R3-10",
+    topic="head_multiple",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("户内有多名户主"),
+    explanation=_("一户只能有一名户主。请核实户籍，将其他成员的关系更正为实际关系；确属两户的应分户。"),
+)
+def head_multiple(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()}, '户内有 ' || {ctx.text("c.heads")} || ' 名户主' AS detail
+    FROM {HOUSEHOLD} h JOIN {_composition(ctx)} c ON c.household_id = h.id
+    WHERE c.heads > 1"""
+
+
+@rule(
+    code="R3-11",
+    topic="member_count_mismatch",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("家庭人口数与在册成员数不一致"),
+    explanation=_(
+        "户信息的家庭人口数应等于人员状态为“正常”的成员数。不一致通常是成员死亡、嫁出、新生儿等变动后只改了一处。"
+        "请核实家庭成员变动，同时更正人口数和成员信息。"
+    ),
+)
+def member_count_mismatch(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()},
+        '家庭人口数为 ' || {ctx.text("h.size")} || '，在册成员 ' || {ctx.text("COALESCE(c.n, 0)")} || ' 人' AS detail
+    FROM {HOUSEHOLD} h LEFT JOIN {_composition(ctx)} c ON c.household_id = h.id
+    WHERE h.size <> COALESCE(c.n, 0)"""
+
+
+@rule(
+    code="R3-12",
+    topic="age_school_mismatch",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.LOW,
+    subject=SubjectKind.MEMBER,
+    title=_("年龄与在校年级不符"),
+    explanation=_(
+        "按身份证出生日期计算的年龄与登记的在校年级明显不符（如14周岁及以下读高中、20周岁及以上读小学），"
+        "通常是在校生状况未随升学更新或出生日期有误。请核实后更正。"
+    ),
+    params=(
+        Param("senior_max_age", 14, _("读高中/中职的年龄下限以下（周岁，含）视为不符")),
+        Param("primary_min_age", 20, _("读小学的年龄上限以上（周岁，含）视为不符")),
+    ),
+    uses=(REF,),
+)
+def age_school_mismatch(ctx: Ctx) -> str:
+    senior = int(ctx.setting("senior_max_age", 14))
+    primary = int(ctx.setting("primary_min_age", 20))
+    age = ctx.age("m.id_number")
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || ' ' || {ctx.text(age)} || ' 岁，在校生状况为' || m.school_status AS detail
+    {_members()}
+    WHERE {ctx.active("m")} AND (
+        (m.school_status IN {ctx.plist(codes.SENIOR_GRADES)} AND {age} <= {senior})
+        OR (m.school_status IN {ctx.plist(codes.PRIMARY_GRADES)} AND {age} >= {primary}))"""
+
+
+@rule(
+    code="R3-13",
+    topic="deceased_listed",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.MEMBER,
+    title=_("已死亡人员仍在册"),
+    explanation=_(
+        "该成员在公安/民政死亡人员名单中，但系统人员状态仍为“正常”。请核实后将人员状态改为死亡，"
+        "同步调整家庭人口数、低保等待遇，防止冒领。仅在导入死亡人员名单后检查。"
+    ),
+    requires_lists=("deaths",),
+)
+def deceased_listed(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || '在死亡人员名单中（死亡日期 ' || COALESCE({ctx.text("dl.start_date")}, '未填写')
+        || '），人员状态仍为正常' AS detail
+    {_members(f"JOIN {DEPT} dl ON dl.kind = {ctx.p('deaths')} AND dl.id_number = m.id_number")}
+    WHERE {ctx.active("m")}"""
+
+
+HOUSEHOLD_TEXT_FIELDS = (
+    ("head_name", "户主姓名"),
+    ("head_id_number", "户主证件号码"),
+    ("attribute", "贫困户属性"),
+    ("exit_status", "脱贫状态"),
+    ("main_cause", "主要致贫原因"),
+)
+HOUSEHOLD_NUMBER_FIELDS = (("size", "家庭人口数"), ("exit_year", "脱贫年度"), ("income_per_capita", "人均纯收入"))
+MEMBER_TEXT_FIELDS = (
+    ("name", "姓名"),
+    ("sex", "性别"),
+    ("relation", "与户主关系"),
+    ("education", "文化程度"),
+    ("school_status", "在校生状况"),
+    ("health", "健康状况"),
+    ("labour_skill", "劳动技能"),
+    ("work_status", "务工状况"),
+)
+MEMBER_BOOL_FIELDS = (
+    ("has_basic_medical", "基本医疗保险"),
+    ("has_serious_illness", "大病保险"),
+    ("is_dibao", "享受低保"),
+    ("is_tekun", "特困供养"),
+)
+
+
+def _json_bool(ctx: Ctx, column: str, key: str) -> str:
+    value = ctx.json_text(column, key)
+    return (
+        f"(CASE WHEN {value} IN ('true', '是', '1', 'True') THEN 'true' "
+        f"WHEN {value} IN ('false', '否', '0', 'False') THEN 'false' ELSE '' END)"
+    )
+
+
+def _diff_text(ctx: Ctx, alias: str, data: str, text_fields, number_fields=(), bool_fields=()) -> str:
+    pieces = []
+    for field, label in text_fields:
+        theirs = ctx.json_text(data, field)
+        pieces.append(
+            f"CASE WHEN {ctx.json_has_key(data, field)} AND COALESCE({alias}.{field}, '') <> {theirs} "
+            f"THEN '{label}：本系统“' || COALESCE({alias}.{field}, '') || '”，国扶“' || {theirs} || '”；' ELSE '' END"
+        )
+    for field, label in number_fields:
+        theirs = ctx.json_num(data, field)
+        differs = f"(({alias}.{field} IS NULL) <> ({theirs} IS NULL) OR ABS({alias}.{field} - {theirs}) >= 0.5)"
+        pieces.append(
+            f"CASE WHEN {ctx.json_has_key(data, field)} AND {differs} "
+            f"THEN '{label}：本系统 ' || {ctx.int_text(f'{alias}.{field}', '空')} || '，国扶 '"
+            f" || {ctx.int_text(theirs, '空')} || '；' ELSE '' END"
+        )
+    for field, label in bool_fields:
+        ours, theirs = ctx.bool_text(f"{alias}.{field}"), _json_bool(ctx, data, field)
+        pieces.append(
+            f"CASE WHEN {ctx.json_has_key(data, field)} AND {ours} <> {theirs} "
+            f"THEN '{label}：本系统“' || {_yes_no(ours)} || '”，国扶“' || {_yes_no(theirs)} || '”；' ELSE '' END"
+        )
+    return " || ".join(pieces)
+
+
+def _yes_no(expr: str) -> str:
+    return f"(CASE {expr} WHEN 'true' THEN '是' WHEN 'false' THEN '否' ELSE '空' END)"
+
+
+@rule(
+    code="R3-14",
+    topic="national_mismatch",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("户信息与国扶系统不一致"),
+    explanation=_(
+        "贫困户信息应与国扶系统一致。此规则按户编号逐项比对最新一期国扶系统快照（户主姓名、证件号码、人口数、属性、"
+        "脱贫状态与年度、致贫原因、人均纯收入），列出每个不一致的字段。请核实哪一方正确，更正本系统或在国扶系统中修改。"
+    ),
+    requires_snapshot=True,
+    uses=(SNAPSHOT,),
+)
+def national_household_mismatch(ctx: Ctx) -> str:
+    diff = _diff_text(ctx, "h", "nh.data", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS)
+    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+        '与国扶系统不一致：' || RTRIM(diff, '；') AS detail
+    FROM (SELECT {ctx.household_subject()}, {diff} AS diff
+        FROM {HOUSEHOLD} h JOIN {NATIONAL_HOUSEHOLD} nh
+            ON nh.snapshot_id = {int(ctx.snapshot_id or 0)} AND nh.household_no = h.household_no) x
+    WHERE x.diff <> ''"""
+
+
+@rule(
+    code="R3-15",
+    topic="national_mismatch",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("成员信息与国扶系统不一致"),
+    explanation=_(
+        "家庭成员信息应与国扶系统一致。此规则按人编号（无人编号时按户编号和证件号码）逐项比对最新一期国扶系统快照，"
+        "列出每个不一致的字段。请核实后更正。"
+    ),
+    requires_snapshot=True,
+    uses=(SNAPSHOT,),
+)
+def national_member_mismatch(ctx: Ctx) -> str:
+    fields = MEMBER_TEXT_FIELDS
+    snapshot = int(ctx.snapshot_id or 0)
+    by_no = _diff_text(ctx, "m", "nm.data", (*fields, ("id_number", "证件号码")), (), MEMBER_BOOL_FIELDS)
+    by_id = _diff_text(ctx, "m", "nm.data", fields, (), MEMBER_BOOL_FIELDS)
+    subject = ctx.member_subject()
+    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+        {ctx.member_name("x")} || '与国扶系统不一致：' || RTRIM(diff, '；') AS detail
+    FROM (
+        SELECT {subject}, m.name, m.relation, {by_no} AS diff
+        FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.member_no = nm.member_no
+        JOIN {HOUSEHOLD} h ON h.id = m.household_id
+        WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') <> ''
+        UNION ALL
+        SELECT {subject}, m.name, m.relation, {by_id} AS diff
+        FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.id_number = nm.id_number
+        JOIN {HOUSEHOLD} h ON h.id = m.household_id AND h.household_no = nm.household_no
+        WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') = ''
+    ) x
+    WHERE x.diff <> ''"""
+
+
+@rule(
+    code="R3-16",
+    topic="national_missing",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("本系统的户在国扶系统中没有"),
+    explanation=_(
+        "该户在本系统中，但不在最新一期国扶系统快照里（只比对快照覆盖的县）。可能是户编号录错、已被国扶系统清退或快照不完整。"
+        "请核实户编号和户的状态。"
+    ),
+    requires_snapshot=True,
+    uses=(SNAPSHOT,),
+)
+def national_missing_there(ctx: Ctx) -> str:
+    snapshot = int(ctx.snapshot_id or 0)
+    return f"""SELECT {ctx.household_subject()}, '户编号 ' || h.household_no || ' 不在国扶系统快照中' AS detail
+    FROM {HOUSEHOLD} h
+    WHERE SUBSTR(h.division_code, 1, 6) IN (
+            SELECT SUBSTR(division_code, 1, 6) FROM {NATIONAL_HOUSEHOLD} WHERE snapshot_id = {snapshot})
+      AND NOT EXISTS (SELECT 1 FROM {NATIONAL_HOUSEHOLD} nh
+            WHERE nh.snapshot_id = {snapshot} AND nh.household_no = h.household_no)"""
+
+
+@rule(
+    code="R3-17",
+    topic="national_missing",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.HIGH,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("国扶系统的户在本系统中没有"),
+    explanation=_(
+        "该户在最新一期国扶系统快照中，但本系统没有（按户编号）。可能是漏导入或户编号不一致。请补录该户或更正户编号。"
+    ),
+    requires_snapshot=True,
+    uses=(SNAPSHOT,),
+)
+def national_missing_here(ctx: Ctx) -> str:
+    snapshot = int(ctx.snapshot_id or 0)
+    head = ctx.json_text("nh.data", "head_name")
+    return f"""SELECT 'N' || nh.household_no AS subject_key, {NULL_ID} AS household_id, {NULL_ID} AS member_id,
+        nh.household_no AS household_no, nh.division_code AS division_code,
+        '国扶系统有户编号 ' || nh.household_no || '（户主 ' || {head} || '），本系统没有' AS detail
+    FROM {NATIONAL_HOUSEHOLD} nh
+    WHERE nh.snapshot_id = {snapshot}
+      AND NOT EXISTS (SELECT 1 FROM {HOUSEHOLD} h WHERE h.household_no = nh.household_no)"""
+
+
+@rule(
+    code="R3-18",
+    topic="dept_mismatch",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("在校生状况与教育部门名单不一致"),
+    explanation=_(
+        "在校生状况应与教育部门在校学生名单一致：在名单中的成员不应登记为非在校生；登记在读义务教育或高中阶段的成员应在名单中。"
+        "请与学校或教育部门核实后更正。仅在导入在校学生名单后检查。"
+    ),
+    requires_lists=("students",),
+)
+def students_mismatch(ctx: Ctx) -> str:
+    school_grades = ctx.plist((*codes.PRIMARY_GRADES, *codes.JUNIOR_GRADES, *codes.SENIOR_GRADES))
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || CASE WHEN dl.id IS NOT NULL
+            THEN '在教育部门在校学生名单中（' || COALESCE(NULLIF(dl.category, ''), '学段未填')
+                || '），系统登记为' || COALESCE(NULLIF(m.school_status, ''), '未填写')
+            ELSE '登记为' || m.school_status || '，但不在教育部门在校学生名单中' END AS detail
+    {_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('students')} AND dl.id_number = m.id_number")}
+    WHERE {ctx.active("m")} AND (
+        (dl.id IS NOT NULL AND NOT ({ctx.student("m")}))
+        OR (dl.id IS NULL AND m.school_status IN {school_grades}))"""
+
+
+@rule(
+    code="R3-19",
+    topic="dept_mismatch",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("残疾状况与残联名单不一致"),
+    explanation=_(
+        "健康状况中的“残疾”应与残联残疾人名单一致：持证残疾人应登记残疾，登记残疾的应在名单中（未办证的应协助办理残疾证，"
+        "以便享受残疾人两项补贴）。仅在导入残疾人名单后检查。"
+    ),
+    requires_lists=("disabled",),
+)
+def disabled_mismatch(ctx: Ctx) -> str:
+    disabled = ctx.has_health("m", "残疾")
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || CASE WHEN dl.id IS NOT NULL
+            THEN '在残联名单中（' || COALESCE(NULLIF(dl.category, ''), '类别未填') || '），健康状况登记为'
+                || COALESCE(NULLIF(m.health, ''), '未填写')
+            ELSE '健康状况登记为残疾，但不在残联残疾人名单中' END AS detail
+    {_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('disabled')} AND dl.id_number = m.id_number")}
+    WHERE {ctx.active("m")} AND ((dl.id IS NOT NULL AND NOT {disabled}) OR (dl.id IS NULL AND {disabled}))"""
+
+
+@rule(
+    code="R3-20",
+    topic="cause_contradiction",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("致贫原因与成员情况矛盾"),
+    explanation=_(
+        "主要致贫原因应有成员情况支撑：因病致贫应有成员患长期慢性病或大病，因学致贫应有在校生，因残致贫应有残疾成员。"
+        "矛盾说明致贫原因未找准或成员信息有误，直接影响“对症下药”。请重新核实致贫原因。"
+    ),
+)
+def cause_contradiction(ctx: Ctx) -> str:
+    ill = f"({ctx.has_health('m', '长期慢性病')} OR {ctx.has_health('m', '患有大病')})"
+    checks = {
+        "因病": (ill, "无成员患长期慢性病或大病"),
+        "因学": (ctx.student("m"), "无在校生"),
+        "因残": (ctx.has_health("m", "残疾"), "无残疾成员"),
+    }
+    branches = " OR ".join(
+        f"(h.main_cause = '{cause}' AND NOT EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.household_id = h.id "
+        f"AND {ctx.active('m')} AND {cond}))"
+        for cause, (cond, _text) in checks.items()
+    )
+    reason = " ".join(f"WHEN '{cause}' THEN '{text}'" for cause, (_cond, text) in checks.items())
+    return f"""SELECT {ctx.household_subject()},
+        '主要致贫原因为' || h.main_cause || '，但' || (CASE h.main_cause {reason} END) AS detail
+    FROM {HOUSEHOLD} h
+    WHERE {branches}"""
+
+
+@rule(
+    code="R3-21",
+    topic="labor_contradiction",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.MEMBER,
+    title=_("劳动年龄健康成员登记为无劳动力"),
+    explanation=_(
+        "处于劳动年龄、健康状况为健康、不是在校生的成员，劳动技能却登记为丧失劳动力或无劳动力，与实际不符，"
+        "也会让该户错过就业帮扶。请核实劳动能力后更正。"
+    ),
+    params=(Param("labour_ages", [16, 59], _("劳动年龄（周岁，含）")),),
+    uses=(REF,),
+)
+def labor_contradiction(ctx: Ctx) -> str:
+    low, high = ctx.setting("labour_ages", [16, 59])
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || ' ' || {ctx.text(ctx.age("m.id_number"))} || ' 岁、健康、非在校生，劳动技能却为'
+        || m.labour_skill AS detail
+    {_members()}
+    WHERE {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)} AND m.health = '健康'
+      AND NOT ({ctx.student("m")}) AND m.labour_skill IN {ctx.plist(["丧失劳动力", "无劳动力"])}"""
+
+
+@rule(
+    code="R3-22",
+    topic="income_inconsistent",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.LOW,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("有生产经营性收入但无生产经营性支出"),
+    explanation=_(
+        "生产经营性收入应扣除相应的生产经营性支出后计入纯收入。只填收入不填支出会高估人均纯收入。请核实并补填支出。"
+    ),
+)
+def business_without_costs(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()},
+        '生产经营性收入 ' || {ctx.int_text("h.business_income")} || ' 元，生产经营性支出未填写或为0' AS detail
+    FROM {HOUSEHOLD} h
+    WHERE h.business_income > 0 AND COALESCE(h.business_costs, 0) = 0"""
+
+
+@rule(
+    code="R3-23",
+    topic="income_inconsistent",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("人均纯收入不在合理范围"),
+    explanation=_(
+        "人均纯收入小于等于0或超过设定上限，通常是录入错误（如把家庭总收入填成人均、多写一位数）。请核实后更正。"
+    ),
+    params=(Param("income_max", 100000, _("人均纯收入上限（元）")),),
+)
+def income_out_of_range(ctx: Ctx) -> str:
+    top = ctx.num(ctx.setting("income_max", 100000))
+    return f"""SELECT {ctx.household_subject()},
+        '人均纯收入 ' || {ctx.int_text("h.income_per_capita")} || ' 元，'
+        || CASE WHEN h.income_per_capita <= 0 THEN '不大于0' ELSE '超过上限 ' || {ctx.int_text(top)} || ' 元' END
+        AS detail
+    FROM {HOUSEHOLD} h
+    WHERE h.income_per_capita <= 0 OR h.income_per_capita > {top}"""
+
+
+def _anyone_working(ctx: Ctx) -> str:
+    return f"""EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.household_id = h.id AND {ctx.active("m")}
+        AND {ctx.working("m")})"""
+
+
+@rule(
+    code="R3-24",
+    topic="work_inconsistent",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.LOW,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("有工资性收入但无成员务工"),
+    explanation=_(
+        "工资性收入来自成员务工。填有工资性收入、却没有任何成员登记务工状况，说明务工信息漏填或收入录错。请核实后更正。"
+    ),
+)
+def wage_without_workers(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()},
+        '工资性收入 ' || {ctx.int_text("h.wage_income")} || ' 元，但无成员登记务工' AS detail
+    FROM {HOUSEHOLD} h
+    WHERE h.wage_income > 0 AND NOT {_anyone_working(ctx)}"""
+
+
+@rule(
+    code="R3-25",
+    topic="work_inconsistent",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.LOW,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("有成员务工但无工资性收入"),
+    explanation=_("有成员登记务工，工资性收入却为空或0，说明收入漏填或务工信息过时。请核实务工情况和收入后更正。"),
+)
+def workers_without_wage(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.household_subject()}, '有成员登记务工，但工资性收入为空或0' AS detail
+    FROM {HOUSEHOLD} h
+    WHERE COALESCE(h.wage_income, 0) = 0 AND {_anyone_working(ctx)}"""
+
+
+@rule(
+    code="R3-26",
+    topic="work_inconsistent",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.LOW,
+    subject=SubjectKind.MEMBER,
+    title=_("务工时间不在0至12个月"),
+    explanation=_("务工时间按年度填写，应在0至12个月之间。请核实后更正。"),
+)
+def work_months_range(ctx: Ctx) -> str:
+    return f"""SELECT {ctx.member_subject()},
+        {ctx.member_name()} || '务工时间为 ' || {ctx.text("m.work_months")} || ' 个月' AS detail
+    {_members()}
+    WHERE m.work_months < 0 OR m.work_months > 12"""
+
+
+@rule(
+    code="R3-27",
+    topic="handbook_unfilled",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("最近一次走访记录手册未填写"),
+    explanation=_(
+        "《扶贫手册》《挂钩帮扶手册》应填写清楚（方案二(三)、三(一)）。截至基准日最近一次走访记录显示有手册未填写。"
+        "请帮扶责任人入户补填，并在下次走访中如实记录。"
+    ),
+    uses=(REF,),
+)
+def handbook_unfilled(ctx: Ctx) -> str:
+    cutoff = ctx.ref_end()
+    latest = f"""(SELECT household_id, MAX(visited_at) AS last_at FROM {VISIT}
+        WHERE visited_at < {cutoff} GROUP BY household_id)"""
+    missing = (
+        "CASE WHEN v.poverty_handbook_filled IS FALSE THEN '《扶贫手册》、' ELSE '' END"
+        " || CASE WHEN v.assignment_handbook_filled IS FALSE THEN '《挂钩帮扶手册》、' ELSE '' END"
+    )
+    return f"""SELECT {ctx.household_subject()},
+        '最近一次走访（' || SUBSTR({ctx.text("v.visited_at")}, 1, 10) || '）记录' || RTRIM({missing}, '、')
+        || '未填写' AS detail
+    FROM {HOUSEHOLD} h JOIN {latest} lv ON lv.household_id = h.id
+    JOIN {VISIT} v ON v.household_id = h.id AND v.visited_at = lv.last_at
+    WHERE v.poverty_handbook_filled IS FALSE OR v.assignment_handbook_filled IS FALSE"""
