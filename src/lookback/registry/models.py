@@ -54,6 +54,8 @@ class ImportBatch(models.Model):
     errors = models.JSONField(_("错误"), default=list, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     report_path = models.CharField(_("错误报告文件"), max_length=500, blank=True)
+    # Per-kind counts, recognised sheets, issue totals, the uploaded file's path and the import options.
+    details = models.JSONField(_("详情"), default=dict, blank=True)
 
     objects = ScopedManager()
     SCOPE_FIELD = "division_code"
