@@ -1,0 +1,355 @@
+"""What every sheet importer shares: the import context (who, scope, issues, counts, the writers) and
+the compare-then-insert-or-update step that makes a re-import change nothing.
+
+A sheet importer receives parsed rows one by one (`accept`), buffers them, and every `CHUNK` rows
+looks up the existing records and references for the whole chunk at once (`flush`), so the number of
+queries grows with the file's size divided by the chunk, not with its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db import models
+
+from lookback.registry.importers.headers import Column, KindSpec, SheetPlan
+from lookback.registry.importers.places import DivisionResolver
+from lookback.registry.importers.store import TableWriter
+
+CHUNK = 5000
+# Issues kept in full (on the batch and in the report); beyond this only counted.
+MAX_ISSUES = 100_000
+# Fields that say when or by which batch a row was written: never a reason to call a row changed.
+BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "batch_id"})
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An error or a warning: where (sheet, row as the spreadsheet shows it, column) and why."""
+
+    sheet: str
+    row: int | None
+    column: str
+    value: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sheet": self.sheet, "row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Issue:
+        return cls(
+            sheet=data.get("sheet", ""),
+            row=data.get("row"),
+            column=data.get("column", ""),
+            value=data.get("value", ""),
+            reason=data.get("reason", ""),
+        )
+
+
+@dataclass
+class Options:
+    kind: str = ""  # a sheet kind or a dept list kind; "" = recognise
+    as_national_snapshot: bool = False
+    snapshot_date: date | None = None
+    dry_run: bool = False
+
+
+@dataclass
+class Counts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.updated + self.unchanged
+
+
+@dataclass
+class Context:
+    """One file's import: who imports, into which scope, and everything found along the way."""
+
+    user: Any
+    scope_prefix: str  # "" = everywhere
+    batch_id: int | None
+    now: datetime
+    options: Options
+    reason: str = ""
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    error_count: int = 0
+    warning_count: int = 0
+    counts: dict[str, Counts] = field(default_factory=dict)
+    # 户编号 → (household id, village code) of the households of this file (or of this snapshot)
+    file_households: dict[str, tuple[int, str]] = field(default_factory=dict)
+    more_sheets: bool = False  # a later sheet of the file may still supply referenced households
+    snapshot: Any = None
+    progress: Callable[[int], None] | None = None
+    _writers: dict[type, TableWriter] = field(default_factory=dict)
+    _resolver: DivisionResolver | None = None
+
+    @property
+    def user_id(self) -> int | None:
+        return getattr(self.user, "pk", None)
+
+    @property
+    def storing(self) -> bool:
+        """Rows are written only while the file is clean; after the first error we only keep checking."""
+        return self.error_count == 0
+
+    def error(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ISSUES:
+            self.errors.append(Issue(sheet, row, column, _text(value), reason))
+
+    def warn(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < MAX_ISSUES:
+            self.warnings.append(Issue(sheet, row, column, _text(value), reason))
+
+    def in_scope(self, division_code: str) -> bool:
+        return division_code.startswith(self.scope_prefix)
+
+    def writer(self, model: type[models.Model]) -> TableWriter:
+        if model not in self._writers:
+            self._writers[model] = TableWriter(model, now=self.now, user_id=self.user_id, reason=self.reason)
+        return self._writers[model]
+
+    @property
+    def resolver(self) -> DivisionResolver:
+        if self._resolver is None:
+            self._resolver = DivisionResolver()
+        return self._resolver
+
+    def count(self, kind: str) -> Counts:
+        return self.counts.setdefault(kind, Counts())
+
+
+def _text(value: Any) -> str:
+    from lookback.registry.importers.cells import display
+
+    return display(value)
+
+
+@dataclass
+class Row:
+    """A parsed data row: its spreadsheet row number, parsed values by field, unknown columns."""
+
+    number: int
+    values: dict[str, Any]
+    extra: dict[str, str]
+    # Headers of cells that could not be read (already reported). Such a row is still checked for
+    # what else is wrong with it (place, duplicate key), but never stored.
+    failed: frozenset[str] = frozenset()
+
+
+class SheetImporter:
+    """Base of the per-kind importers. Subclasses set `spec`, implement `accept` and `flush`."""
+
+    spec: KindSpec
+
+    def __init__(self, ctx: Context, plan: SheetPlan) -> None:
+        self.ctx = ctx
+        self.plan = plan
+        self.sheet = plan.sheet
+        self.mapped = {column.field for _, column in plan.mapping if column.field}
+        self.pending: list[tuple[Row, dict[str, Any]]] = []
+        self.deferred: list[tuple[Row, dict[str, Any]]] = []
+        self.seen: dict[Any, int] = {}
+
+    # helpers for subclasses --------------------------------------------------------------------------
+    def fields_of(self, model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
+        """The parsed values that are fields of `model`, an empty cell becoming the field's blank value
+        ("" for text, [] or {} for JSON, the default such as 人员状态 正常) where the field takes no null."""
+        blanks = _blanks(model)
+        names = _attnames(model)
+        record = {}
+        for name, value in values.items():
+            if name in blanks and value is None:
+                record[name] = blanks[name]()
+            elif name in names:
+                record[name] = value
+        return record
+
+    def error(self, row: Row | int | None, column: str, value: Any, reason: str) -> None:
+        if isinstance(row, Row) and column in row.failed:
+            return  # the cell's own error says it already
+        self.ctx.error(self.sheet, row.number if isinstance(row, Row) else row, column, value, reason)
+
+    def warn(self, row: Row | int | None, column: str, value: Any, reason: str) -> None:
+        self.ctx.warn(self.sheet, row.number if isinstance(row, Row) else row, column, value, reason)
+
+    def has(self, field_name: str) -> bool:
+        return field_name in self.mapped
+
+    def first_seen(self, key: Any, row: Row) -> int | None:
+        """The row number where `key` first appeared in this sheet, or None (and remember it)."""
+        earlier = self.seen.get(key)
+        if earlier is None:
+            self.seen[key] = row.number
+        return earlier
+
+    def column_header(self, field_name: str) -> str:
+        for _, column in self.plan.mapping:
+            if column.field == field_name:
+                return column.header
+        for column in self.spec.columns:
+            if column.field == field_name:
+                return column.header
+        return field_name
+
+    # the protocol ------------------------------------------------------------------------------------
+    def accept(self, row: Row) -> None:
+        raise NotImplementedError
+
+    def add(self, row: Row, record: dict[str, Any]) -> None:
+        if row.failed:
+            return
+        self.pending.append((row, record))
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self, final: bool = False) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """The sheet has no more rows."""
+        self.flush()
+
+    def finish_deferred(self) -> None:
+        """The file has no more sheets: rows that waited for a later sheet's households settle now."""
+        if self.deferred:
+            self.pending, self.deferred = self.deferred, []
+            self.flush(final=True)
+
+    # households referenced by 户编号 --------------------------------------------------------------------
+    def resolve_households(self, numbers: set[str]) -> dict[str, tuple[int, str]]:
+        """户编号 → (household id, village code), from this file first, then from the registry."""
+        from lookback.registry.models import Household
+
+        found = {n: self.ctx.file_households[n] for n in numbers if n in self.ctx.file_households}
+        rest = [n for n in numbers if n not in found]
+        for start in range(0, len(rest), CHUNK):
+            chunk = rest[start : start + CHUNK]
+            for no, pk, code in Household.objects.filter(household_no__in=chunk).values_list(
+                "household_no", "id", "division_code"
+            ):
+                found[no] = (pk, code)
+        return found
+
+    def take_households(self) -> list[tuple[Row, dict[str, Any], int, str]]:
+        """Pending rows with their household resolved; the rest are deferred or reported."""
+        numbers = {record["household_no"] for _, record in self.pending}
+        households = self.resolve_households(numbers)
+        ready = []
+        for row, record in self.pending:
+            hit = households.get(record["household_no"])
+            if hit is None:
+                if self.ctx.more_sheets:
+                    self.deferred.append((row, record))
+                else:
+                    self.error(row, "户编号", record["household_no"], "该户编号在本文件和系统中都不存在")
+                continue
+            pk, code = hit
+            if not self.ctx.in_scope(code):
+                self.error(row, "户编号", record["household_no"], "该户不在您的管辖范围内")
+                continue
+            ready.append((row, record, pk, code))
+        self.pending = []
+        return ready
+
+    # compare and write -------------------------------------------------------------------------------
+    def upsert(
+        self,
+        model: type[models.Model],
+        pairs: list[tuple[dict[str, Any], dict[str, Any] | None]],
+        counts: Counts | None,
+    ) -> list[dict[str, Any]]:
+        """Insert new records, update changed ones, count the unchanged. Returns the records with ids,
+        in the order of `pairs`, each marked `_state` "new", "updated" or "unchanged".
+
+        `pairs` holds (new record, existing row as `.values()` or None). A new record only carries the
+        fields the sheet has columns for; fields it has no column for keep their stored value.
+        """
+        counts = counts if counts is not None else Counts()
+        writer = self.ctx.writer(model)
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        changed_fields: set[str] = set()
+        result = []
+        for new, old in pairs:
+            if old is None:
+                new["batch_id"] = self.ctx.batch_id
+                new["_state"] = "new"
+                inserts.append(new)
+                result.append(new)
+                continue
+            merged = {**old, **new}
+            for name in ("extra", "attributes"):  # unknown columns of earlier files are kept
+                if name in new and isinstance(old.get(name), dict):
+                    merged[name] = {**old[name], **new[name]}
+            changed = [k for k in merged if k not in BOOKKEEPING and merged[k] != old.get(k)]
+            if changed:
+                merged["batch_id"] = self.ctx.batch_id
+                merged["_state"] = "updated"
+                changed_fields.update(changed)
+                updates.append(merged)
+                counts.updated += 1
+            else:
+                merged["_state"] = "unchanged"
+                counts.unchanged += 1
+            result.append(merged)
+        counts.new += len(inserts)
+        ids = writer.reserve_ids(len(inserts)) if self.ctx.storing else [-1] * len(inserts)
+        for record, pk in zip(inserts, ids, strict=True):
+            record["id"] = pk
+        if self.ctx.storing:
+            writer.insert(inserts)
+            writer.update(updates, changed_fields | {"batch_id"})
+        return result
+
+
+_BLANKS: dict[type, dict[str, Callable[[], Any]]] = {}
+_ATTNAMES: dict[type, set[str]] = {}
+
+
+def _blanks(model: type[models.Model]) -> dict[str, Callable[[], Any]]:
+    if model not in _BLANKS:
+        blanks: dict[str, Callable[[], Any]] = {}
+        for f in model._meta.concrete_fields:
+            if f.null or f.primary_key:
+                continue
+            if f.has_default():
+                blanks[f.attname] = f.get_default
+            elif isinstance(f, models.CharField | models.TextField):
+                blanks[f.attname] = str
+        _BLANKS[model] = blanks
+        _ATTNAMES[model] = {f.attname for f in model._meta.concrete_fields if not f.primary_key}
+    return _BLANKS[model]
+
+
+def _attnames(model: type[models.Model]) -> set[str]:
+    _blanks(model)
+    return _ATTNAMES[model]
+
+
+def parse_row(
+    plan: SheetPlan, parsers: list[tuple[int, Column, Callable[[Any], Any]]], raw: list[Any]
+) -> tuple[dict[str, Any], list[tuple[Column, Any, str]]]:
+    """Parse one row's mapped cells; returns the values and the cell errors (column, raw, reason)."""
+    from lookback.registry.importers.cells import CellError
+
+    values: dict[str, Any] = {}
+    errors: list[tuple[Column, Any, str]] = []
+    width = len(raw)
+    for index, column, parse in parsers:
+        cell = raw[index] if index < width else None
+        try:
+            values[column.field] = parse(cell)
+        except CellError as exc:
+            errors.append((column, cell, exc.reason))
+    return values, errors

@@ -1,0 +1,370 @@
+"""Cell parsers: one small function per column type, turning what a spreadsheet or CSV holds into the
+value we store, or raising `CellError` with a Chinese reason.
+
+Readers hand over `str`, `int`, `float`, `bool`, `date`/`datetime` or None. Every parser treats None and
+blank text as "empty" and returns None for it; whether an empty cell is acceptable is the sheet's
+business, not the parser's.
+
+Parsers are plain callables so a column can memoise them (`memoised`): code lists and yes/no columns
+repeat a handful of values a million times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils import timezone
+from stdnum.cn import ric
+
+from lookback.core import codes
+from lookback.core.yesno import NotYesNo, parse_yes_no
+
+Parser = Callable[[Any], Any]
+
+
+class CellError(ValueError):
+    """A cell that cannot be stored faithfully; `reason` is shown to the user."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Spreadsheet programs keep 15 significant digits: any number at or above this has lost some.
+_EXACT_LIMIT = 10**15
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
+_EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="350125..." is how some exports keep a number as text
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def display(value: Any) -> str:
+    """How a raw cell is shown in an error report."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < _EXACT_LIMIT:
+            return str(int(value))
+        return repr(value) if abs(value) < 1e15 else f"{value:.6G}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _clean_text(value: Any) -> str:
+    text = str(value).strip()
+    match = _EXCEL_TEXT.match(text)
+    if match:
+        text = match.group(1).strip()
+    # A leading apostrophe or tab is what people type to keep digits as text.
+    return text.lstrip("'\t").strip()
+
+
+def text(max_length: int) -> Parser:
+    def parse(value: Any) -> str | None:
+        if is_empty(value):
+            return None
+        if isinstance(value, bool):
+            result = "是" if value else "否"
+        elif isinstance(value, float):
+            result = str(int(value)) if value.is_integer() else repr(value)
+        elif isinstance(value, dt.datetime):
+            result = (
+                value.strftime("%Y-%m-%d %H:%M:%S")
+                if (value.hour, value.minute, value.second) != (0, 0, 0)
+                else value.date().isoformat()
+            )
+        elif isinstance(value, dt.date):
+            result = value.isoformat()
+        else:
+            result = _clean_text(value)
+        if not result:
+            return None
+        if len(result) > max_length:
+            raise CellError(f"内容过长（{len(result)} 个字符，最多 {max_length} 个）")
+        return result
+
+    return parse
+
+
+def key_text(max_length: int) -> Parser:
+    """A number kept as text (户编号, 人编号, 项目编号): refuse what a spreadsheet turned into a float."""
+    plain = text(max_length)
+
+    def parse(value: Any) -> str | None:
+        if isinstance(value, float):
+            if not value.is_integer() or abs(value) >= _EXACT_LIMIT:
+                raise CellError("该单元格被表格软件存成了数字，已丢失位数；请把这一列设为文本格式后重新导出")
+            return plain(int(value))
+        if isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
+            raise CellError("该单元格是科学计数法数字，已丢失位数；请把这一列设为文本格式后重新导出")
+        return plain(value)
+
+    return parse
+
+
+def id_number(value: Any) -> str | None:
+    """证件号码: text, upper-case X. A number that lost digits is an error; format problems are warnings."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        if isinstance(value, float) and (not value.is_integer() or abs(value) >= _EXACT_LIMIT):
+            raise CellError("证件号码被表格软件存成了数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出")
+        if abs(value) >= _EXACT_LIMIT:
+            raise CellError("证件号码被表格软件存成了数字，已丢失位数；请按文本格式重新导出")
+        value = str(int(value))
+    if is_empty(value):
+        return None
+    result = unicodedata.normalize("NFKC", _clean_text(value)).replace(" ", "").upper()
+    if _SCIENTIFIC.match(result):
+        raise CellError("证件号码是科学计数法数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出")
+    if not result:
+        return None
+    if len(result) > 30:
+        raise CellError(f"证件号码过长（{len(result)} 位）")
+    return result
+
+
+_ID18 = re.compile(r"^\d{17}[\dX]$")
+
+
+def id_number_warning(number: str | None) -> str | None:
+    """What is odd about a stored ID number (never a reason to refuse it; the rules judge it)."""
+    if not number:
+        return None
+    if len(number) == 15 and number.isdigit():
+        return "15位旧身份证号码"
+    if not _ID18.match(number):
+        return f"证件号码不是18位（{len(number)} 位）或含非法字符"
+    if ric.calc_check_digit(number) != number[-1]:
+        return "证件号码校验位不正确"
+    return None
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _number_text(value: Any) -> str:
+    text_value = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
+    if not _NUMBER.match(text_value):
+        raise CellError("不是数字")
+    return text_value
+
+
+def integer(minimum: int = 0, maximum: int = 32767) -> Parser:
+    def parse(value: Any) -> int | None:
+        if is_empty(value):
+            return None
+        if isinstance(value, bool):
+            raise CellError("不是整数")
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise CellError("不是整数")
+            result = int(value)
+        elif isinstance(value, int):
+            result = value
+        else:
+            number = _number_text(value)
+            try:
+                as_decimal = Decimal(number)
+            except InvalidOperation as exc:
+                raise CellError("不是整数") from exc
+            if as_decimal != as_decimal.to_integral_value():
+                raise CellError("不是整数")
+            result = int(as_decimal)
+        if not minimum <= result <= maximum:
+            raise CellError(f"数值应在 {minimum} 到 {maximum} 之间")
+        return result
+
+    return parse
+
+
+def year(value: Any) -> int | None:
+    if isinstance(value, str):
+        value = value.strip().removesuffix("年")
+    return _year(value)
+
+
+_year = integer(1900, 2100)
+
+
+def decimal(max_digits: int = 12, places: int = 2, minimum: Decimal | None = None) -> Parser:
+    quantum = Decimal(1).scaleb(-places)
+    limit = Decimal(10) ** (max_digits - places)
+
+    def parse(value: Any) -> Decimal | None:
+        if is_empty(value):
+            return None
+        if isinstance(value, bool):
+            raise CellError("不是数字")
+        if isinstance(value, float):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise CellError("不是数字")
+            result = Decimal(repr(value))
+        elif isinstance(value, int):
+            result = Decimal(value)
+        else:
+            try:
+                result = Decimal(_number_text(value))
+            except InvalidOperation as exc:
+                raise CellError("不是数字") from exc
+        result = result.quantize(quantum, rounding=ROUND_HALF_UP)
+        if abs(result) >= limit:
+            raise CellError("数值过大")
+        if minimum is not None and result < minimum:
+            raise CellError(f"数值不能小于 {minimum}")
+        return result
+
+    return parse
+
+
+# Spreadsheet serials: day 1 is 1900-01-01 in Excel's (Lotus-compatible) count, so the epoch is 1899-12-30.
+_SERIAL_EPOCH = dt.datetime(1899, 12, 30)
+_DATE_TEXT = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[ T]+(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2})(?:\.\d+)?)?)?$"
+)
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s*(\d{2})[:：]?(\d{2})(?:[:：]?(\d{2}))?)?$")
+
+
+def _from_number(number: float) -> dt.datetime:
+    if number.is_integer() and 19000101 <= number <= 21001231:
+        digits = str(int(number))
+        return dt.datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    if 1 <= number < 73051:  # serials up to the year 2100
+        return _SERIAL_EPOCH + dt.timedelta(days=number)
+    raise ValueError
+
+
+def _to_datetime(value: Any) -> dt.datetime | None:
+    if is_empty(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, bool):
+        raise CellError("不是日期")
+    try:
+        if isinstance(value, int | float):
+            return _from_number(float(value))
+        raw = unicodedata.normalize("NFKC", str(value)).strip()
+        match = _DATE_TEXT.match(raw) or _DATE_COMPACT.match(raw)
+        if match:
+            parts = [int(p) if p else 0 for p in match.groups()]
+            return dt.datetime(*parts)
+        if _NUMBER.match(raw):
+            return _from_number(float(raw))
+    except (ValueError, OverflowError) as exc:
+        raise CellError("不是有效日期") from exc
+    raise CellError("不是日期（可写作 2018-12-05、2018/12/5 或 20181205）")
+
+
+def date(value: Any) -> dt.date | None:
+    result = _to_datetime(value)
+    if result is None:
+        return None
+    if not 1900 <= result.year <= 2100:
+        raise CellError("日期不在 1900—2100 年之间")
+    return result.date()
+
+
+def datetime(value: Any) -> dt.datetime | None:
+    result = _to_datetime(value)
+    if result is None:
+        return None
+    if not 1900 <= result.year <= 2100:
+        raise CellError("日期不在 1900—2100 年之间")
+    # Serials carry float noise; whole seconds are what people typed.
+    result = (
+        result.replace(microsecond=0)
+        if result.microsecond < 500000
+        else (result.replace(microsecond=0) + dt.timedelta(seconds=1))
+    )
+    return timezone.make_aware(result) if timezone.is_naive(result) else result
+
+
+def yes_no(value: Any) -> bool | None:
+    if isinstance(value, str):
+        value = unicodedata.normalize("NFKC", value).strip()
+    try:
+        return parse_yes_no(value)
+    except NotYesNo as exc:
+        raise CellError("应填 是/否（也可写 Y/N、1/0、√/×、有/无）") from exc
+
+
+def code(code_list: codes.CodeList) -> Parser:
+    def parse(value: Any) -> str | None:
+        if is_empty(value):
+            return None
+        label = code_list.normalise(value)
+        if label is None:
+            raise CellError(f"不在“{code_list.name}”代码表中（可填：{'、'.join(code_list.labels)}）")
+        return label
+
+    return parse
+
+
+def multi_code(code_list: codes.CodeList, joiner: str | None = ",") -> Parser:
+    """Several labels in one cell: joined into a string (`joiner`) or kept as a list (joiner None)."""
+
+    def parse(value: Any) -> str | list[str] | None:
+        if is_empty(value):
+            return None
+        labels = []
+        for part in codes.split_multi(display(value)):
+            label = code_list.normalise(part)
+            if label is None:
+                raise CellError(f"“{part}”不在“{code_list.name}”代码表中（可填：{'、'.join(code_list.labels)}）")
+            if label not in labels:
+                labels.append(label)
+        if joiner is None:
+            return labels
+        return joiner.join(labels)
+
+    return parse
+
+
+def decimal_coordinate(minimum: int, maximum: int) -> Parser:
+    base = decimal(max_digits=10, places=6)
+
+    def parse(value: Any) -> Decimal | None:
+        result = base(value)
+        if result is not None and not minimum <= result <= maximum:
+            raise CellError(f"应在 {minimum} 到 {maximum} 之间")
+        return result
+
+    return parse
+
+
+def memoised(parser: Parser) -> Parser:
+    """Remember results (and errors) per raw value: repeated cells cost one dict lookup."""
+    cache: dict[Any, Any] = {}
+    missing = object()
+
+    def parse(value: Any) -> Any:
+        try:
+            hit = cache.get((type(value), value), missing)
+        except TypeError:
+            return parser(value)
+        if hit is missing:
+            try:
+                hit = parser(value)
+            except CellError as exc:
+                hit = exc
+            if len(cache) < 10000:
+                cache[(type(value), value)] = hit
+        if isinstance(hit, CellError):
+            raise hit
+        return hit
+
+    return parse

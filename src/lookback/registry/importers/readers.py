@@ -1,0 +1,158 @@
+"""Reading files: python-calamine for workbooks, the csv module for CSV.
+
+Rows come out as lists of raw cell values with row 1 of the spreadsheet first, so that a row's index
+plus one is the row number the user sees. Workbook sheets are loaded one at a time and dropped when
+done: calamine holds a whole sheet in memory, and a 1M-row sheet is most of the memory budget.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import python_calamine
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+CSV_SUFFIXES = {".csv", ".txt"}
+SUFFIXES = WORKBOOK_SUFFIXES | CSV_SUFFIXES
+
+
+class UnreadableFile(Exception):
+    """The file cannot be opened as a spreadsheet; the message says why, in Chinese."""
+
+
+@dataclass
+class SheetSource:
+    name: str
+    path: Path
+    index: int  # sheet index in a workbook; 0 for CSV
+    encoding: str = ""  # CSV only
+    delimiter: str = ","
+
+    total_rows: int = 0  # known once `rows()` has started (for progress)
+
+    def rows(self) -> Iterator[list[Any]]:
+        if self.encoding:
+            self.total_rows = self.row_count()
+            yield from _csv_rows(self.path, self.encoding, self.delimiter)
+            return
+        sheet = _load_sheet(self.path, self.index)
+        if not sheet.end:
+            return
+        self.total_rows = sheet.end[0] + 1
+        # iter_rows starts at row 1 but at the first used column; pad so column indexes are the sheet's.
+        pad = [""] * sheet.start[1] if sheet.start else []
+        try:
+            for row in sheet.iter_rows():
+                yield pad + row if pad else row
+        except Exception as exc:
+            raise UnreadableFile(f"读取工作表时出错（{type(exc).__name__}）") from exc
+
+    def row_count(self) -> int:
+        """Rows in the sheet (for progress), without converting them to Python values."""
+        if self.encoding:
+            with self.path.open("rb") as fh:
+                return sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b"")) + 1
+        sheet = _load_sheet(self.path, self.index)
+        return (sheet.end[0] + 1) if sheet.end else 0
+
+
+def file_kind(path: Path) -> str:
+    """ "workbook" or "csv", by suffix and, failing that, by the file's first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return "workbook"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "workbook"
+    return "csv"
+
+
+def open_sheets(path: Path) -> list[SheetSource]:
+    """The sheets of a file, in file order. Raises UnreadableFile."""
+    if file_kind(path) == "csv":
+        encoding = detect_encoding(path)
+        return [
+            SheetSource(name=path.stem, path=path, index=0, encoding=encoding, delimiter=_delimiter(path, encoding))
+        ]
+    try:
+        workbook = _open_workbook(path)
+        names = [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
+        indexes = [
+            i for i, m in enumerate(workbook.sheets_metadata) if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+        ]
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # calamine raises several types for damaged files
+        raise UnreadableFile(f"无法读取该文件（{type(exc).__name__}）：文件可能已损坏或不是表格文件") from exc
+    return [SheetSource(name=name, path=path, index=index) for name, index in zip(names, indexes, strict=True)]
+
+
+def _open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
+    try:
+        return python_calamine.CalamineWorkbook.from_path(str(path))
+    except python_calamine.PasswordError as exc:
+        raise UnreadableFile("文件设置了密码，请取消密码后再导入") from exc
+    except Exception as exc:
+        raise UnreadableFile(f"无法读取该文件（{type(exc).__name__}）：文件可能已损坏或不是表格文件") from exc
+
+
+def _load_sheet(path: Path, index: int) -> python_calamine.CalamineSheet:
+    try:
+        return _open_workbook(path).get_sheet_by_index(index)
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(f"无法读取第 {index + 1} 个工作表（{type(exc).__name__}）") from exc
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes as UTF-8, else GB18030 (a superset of GBK)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        head = fh.read(3)
+        if head == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        fh.seek(0)
+        try:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "gb18030"
+    return "utf-8"
+
+
+def _delimiter(path: Path, encoding: str) -> str:
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(64 * 1024)
+    try:
+        return csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else ",", delimiters=",\t;").delimiter
+    except csv.Error:
+        return ","
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[Any]]:
+    # errors="replace": a stray undecodable byte becomes U+FFFD in its cell rather than failing the file.
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        try:
+            yield from csv.reader(fh, delimiter=delimiter)
+        except csv.Error as exc:
+            raise UnreadableFile(f"CSV 格式错误：{exc}") from exc
+
+
+def read_head(source: SheetSource, rows: int) -> list[list[Any]]:
+    """The first rows of a sheet (for recognition and previews)."""
+    head = []
+    for row in source.rows():
+        head.append(row)
+        if len(head) >= rows:
+            break
+    return head

@@ -1,0 +1,347 @@
+"""Importing spreadsheets: the service entry points used by the command line, the web pages and the
+background task. The format is `spec/import-format.md`; the work is in `registry/importers/`.
+
+An import is atomic per file: the whole file is written in one transaction, rolled back as soon as
+the file is known to hold an error, and the user gets an error report instead. Each file is recorded
+as an `ImportBatch` (who, when, file, SHA-256, counts, warnings, errors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import uuid
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from lookback.accounts.roles import IMPORT_DATA
+from lookback.registry.importers import engine, report
+from lookback.registry.importers.base import MAX_ISSUES, Context, Counts, Issue, Options
+from lookback.registry.importers.readers import SUFFIXES
+from lookback.registry.models import ImportBatch, NationalSnapshot
+
+logger = logging.getLogger(__name__)
+
+# Issues stored on the batch row itself (the report file has them all).
+BATCH_ISSUES = 1000
+
+
+class ImportNotAllowed(PermissionError):
+    pass
+
+
+def imports_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def scope_of(user: Any) -> tuple[str, str]:
+    """(code prefix the rows must start with, division code recorded on the batch) for an importer."""
+    if user is None:
+        return "", ""  # the command line without --user: the whole table
+    if not user.can(IMPORT_DATA):
+        raise ImportNotAllowed("您没有导入数据的权限")
+    prefix = user.scope_prefix
+    if prefix is None:
+        raise ImportNotAllowed("您的账号没有管辖范围，不能导入数据")
+    scope = getattr(user, "scope", None)
+    return prefix, scope.code if scope is not None else ""
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def progress_path(batch_id: int) -> Path:
+    return imports_dir() / "progress" / f"{batch_id}.txt"
+
+
+def read_progress(batch: ImportBatch) -> int:
+    """Progress of a running import. It is written to a small file because the import's own
+    transaction holds the database (SQLite) and would hide an in-transaction update until the end."""
+    if batch.status != ImportBatch.Status.RUNNING:
+        return batch.progress
+    try:
+        return max(batch.progress, int(progress_path(batch.pk).read_text() or 0))
+    except (OSError, ValueError):
+        return batch.progress
+
+
+def _progress_writer(batch_id: int | None) -> Any:
+    if batch_id is None:
+        return None
+    path = progress_path(batch_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    last = [-1]
+
+    def write(percent: int) -> None:
+        percent = min(max(percent, 0), 99)
+        if percent != last[0]:
+            last[0] = percent
+            path.write_text(str(percent))
+
+    return write
+
+
+def options_of(batch: ImportBatch) -> Options:
+    raw = batch.details.get("options", {})
+    snapshot_date = raw.get("snapshot_date")
+    return Options(
+        kind=raw.get("kind", ""),
+        as_national_snapshot=bool(raw.get("as_national_snapshot")),
+        snapshot_date=date.fromisoformat(snapshot_date) if snapshot_date else None,
+        dry_run=bool(raw.get("dry_run")),
+    )
+
+
+def _options_dict(options: Options) -> dict[str, Any]:
+    data = asdict(options)
+    data["snapshot_date"] = options.snapshot_date.isoformat() if options.snapshot_date else None
+    return data
+
+
+def create_batch(*, user: Any, path: Path, file_name: str, options: Options) -> ImportBatch:
+    """A pending batch for a stored file (the web upload); `run_batch` imports it."""
+    _, scope_code = scope_of(user)
+    return ImportBatch.objects.create(
+        created_by=user,
+        file_name=file_name[:255],
+        sha256=file_sha256(path),
+        division_code=scope_code,
+        status=ImportBatch.Status.PENDING,
+        details={"path": str(path), "options": _options_dict(options)},
+    )
+
+
+def import_file(
+    *,
+    path: Path | str,
+    user: Any = None,
+    options: Options | None = None,
+    file_name: str | None = None,
+) -> ImportBatch:
+    """Import one file now (command line, tests). Returns its batch; `batch.status` says how it went."""
+    path = Path(path)
+    options = options or Options()
+    if options.dry_run:
+        return _run(
+            ImportBatch(created_by=user, file_name=file_name or path.name, sha256=file_sha256(path)),
+            path,
+            user,
+            options,
+        )
+    batch = create_batch(user=user, path=path, file_name=file_name or path.name, options=options)
+    return run_batch(batch=batch)
+
+
+def import_files(*, paths: list[Path], user: Any = None, options: Options | None = None) -> list[ImportBatch]:
+    """Several files, households first, so that a member file can refer to a household file."""
+    options = options or Options()
+    ordered = sorted(paths, key=lambda p: _file_order(p, options)) if len(paths) > 1 else paths
+    return [import_file(path=p, user=user, options=options) for p in ordered]
+
+
+def _file_order(path: Path, options: Options) -> int:
+    try:
+        orders = [p.plan.kind.order for p in engine.preview(path, options, sample_rows=0) if p.plan.kind]
+    except Exception:  # an unreadable file is reported by its own import
+        return 99
+    return min(orders, default=99)
+
+
+def run_batch(*, batch: ImportBatch) -> ImportBatch:
+    """Import a pending batch's file (in the background task, or directly)."""
+    path = Path(batch.details.get("path", ""))
+    return _run(batch, path, batch.created_by, options_of(batch))
+
+
+def _run(batch: ImportBatch, path: Path, user: Any, options: Options) -> ImportBatch:
+    prefix, scope_code = scope_of(user)
+    saved = batch.pk is not None
+    if saved:
+        batch.status = ImportBatch.Status.RUNNING
+        batch.progress = 0
+        batch.save(update_fields=["status", "progress"])
+    now = timezone.now()
+    ctx = Context(
+        user=user,
+        scope_prefix=prefix,
+        batch_id=batch.pk,
+        now=now,
+        options=options,
+        reason=f"导入：{batch.file_name}",
+        progress=_progress_writer(batch.pk),
+    )
+    plans = []
+    try:
+        with transaction.atomic():
+            if options.as_national_snapshot:
+                ctx.snapshot = _snapshot(options, scope_code, batch)
+            plans = engine.run_file(path, ctx)
+            if ctx.error_count or options.dry_run:
+                transaction.set_rollback(True)
+    except Exception as exc:  # a bug or a database failure: recorded on the batch, never half-stored
+        logger.exception("import of %s failed", batch.file_name)
+        batch.status = ImportBatch.Status.FAILED
+        ctx.error("", None, "", "", f"导入时发生内部错误（{type(exc).__name__}），没有写入任何数据。请联系系统管理员。")
+        _finish(batch, ctx, plans, path, saved, status=ImportBatch.Status.FAILED)
+        return batch
+    status = ImportBatch.Status.REJECTED if ctx.error_count else ImportBatch.Status.STORED
+    _finish(batch, ctx, plans, path, saved, status=status)
+    return batch
+
+
+def _snapshot(options: Options, scope_code: str, batch: ImportBatch) -> NationalSnapshot:
+    snapshot_date = options.snapshot_date or timezone.localdate()
+    snapshot, created = NationalSnapshot.objects.get_or_create(
+        snapshot_date=snapshot_date, division_code=scope_code, defaults={"batch_id": batch.pk}
+    )
+    if not created and batch.pk:
+        snapshot.batch_id = batch.pk
+        snapshot.save(update_fields=["batch"])
+    return snapshot
+
+
+def _finish(batch: ImportBatch, ctx: Context, plans: list, path: Path, saved: bool, *, status: str) -> None:
+    totals = Counts()
+    for counts in ctx.counts.values():
+        totals.new += counts.new
+        totals.updated += counts.updated
+        totals.unchanged += counts.unchanged
+    batch.status = status
+    batch.progress = 100
+    batch.rows_new, batch.rows_updated, batch.rows_unchanged = totals.new, totals.updated, totals.unchanged
+    batch.kind = ",".join(dict.fromkeys(p.kind.code for p in plans if p.kind and p.recognised))[:40]
+    _sort_issues(ctx.errors)
+    _sort_issues(ctx.warnings)
+    batch.errors = [i.as_dict() for i in ctx.errors[:BATCH_ISSUES]]
+    batch.warnings = [i.as_dict() for i in ctx.warnings[:BATCH_ISSUES]]
+    details = dict(batch.details or {})
+    details.update(
+        {
+            "error_count": ctx.error_count,
+            "warning_count": ctx.warning_count,
+            "counts": {kind: asdict(c) for kind, c in ctx.counts.items()},
+            "sheets": [
+                {
+                    "sheet": p.sheet,
+                    "kind": p.kind.code if p.kind else "",
+                    "label": p.kind.label if p.kind else "",
+                    "header_row": p.header_row,
+                    "recognised": p.recognised,
+                }
+                for p in plans
+            ],
+            "dry_run": ctx.options.dry_run,
+            "snapshot_id": ctx.snapshot.pk if ctx.snapshot is not None and status == "stored" else None,
+        }
+    )
+    batch.details = details
+    if ctx.error_count:
+        name = f"{batch.pk or 'dry-run-' + uuid.uuid4().hex[:8]}-{Path(batch.file_name).stem}-错误报告.xlsx"
+        target = imports_dir() / "reports" / name
+        try:
+            report.write_report(
+                target,
+                path,
+                errors=ctx.errors,
+                warnings=ctx.warnings,
+                error_count=ctx.error_count,
+                warning_count=ctx.warning_count,
+                plans=plans,
+            )
+            batch.report_path = str(target)
+        except Exception:  # the report is a courtesy; the errors are on the batch anyway
+            logger.exception("error report for %s failed", batch.file_name)
+    if saved:
+        batch.save()
+        progress_path(batch.pk).unlink(missing_ok=True)
+
+
+def _sort_issues(issues: list[Issue]) -> None:
+    """Sheets in file order, rows in order within a sheet (checks made per chunk report late)."""
+    order: dict[str, int] = {}
+    for issue in issues:
+        order.setdefault(issue.sheet, len(order))
+    issues.sort(key=lambda i: (order[i.sheet], i.row or 0))
+
+
+# web uploads ---------------------------------------------------------------------------------------------
+
+
+def store_upload(uploaded: UploadedFile) -> Path:
+    """Keep an uploaded file under LOOKBACK_DATA_DIR/imports/uploads/<random>/<its name>."""
+    name = Path(uploaded.name or "upload").name
+    folder = imports_dir() / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    target = folder / name
+    with target.open("wb") as fh:
+        for chunk in uploaded.chunks():
+            fh.write(chunk)
+    return target
+
+
+def accepted_suffix(name: str) -> bool:
+    return Path(name).suffix.lower() in SUFFIXES
+
+
+def create_upload(*, user: Any, files: list[UploadedFile], options: Options) -> list[ImportBatch]:
+    """Store uploaded files and create a pending batch for each (imported once the user confirms)."""
+    scope_of(user)
+    batches = []
+    for uploaded in files:
+        path = store_upload(uploaded)
+        batches.append(create_batch(user=user, path=path, file_name=path.name, options=options))
+    return batches
+
+
+def start_import(*, user: Any, batches: list[ImportBatch]) -> None:
+    """Queue the pending batches (one task: files run in order, households first)."""
+    from lookback.registry.tasks import import_batches
+
+    pending = [b for b in batches if b.status == ImportBatch.Status.PENDING]
+    if not pending:
+        return
+    ordered = sorted(pending, key=lambda b: _file_order(Path(b.details.get("path", "")), options_of(b)))
+    ids = [b.pk for b in ordered]
+    ImportBatch.objects.filter(pk__in=ids).update(status=ImportBatch.Status.RUNNING, progress=0)
+    transaction.on_commit(lambda: import_batches.enqueue(batch_ids=ids))
+
+
+def discard_upload(*, batch: ImportBatch) -> None:
+    """Forget a pending upload the user did not import."""
+    path = Path(batch.details.get("path", ""))
+    if path.parent.parent == imports_dir() / "uploads":
+        shutil.rmtree(path.parent, ignore_errors=True)
+    batch.delete()
+
+
+def issues_of(batch: ImportBatch, which: str = "errors") -> list[Issue]:
+    return [Issue.from_dict(d) for d in (batch.errors if which == "errors" else batch.warnings)]
+
+
+__all__ = [
+    "MAX_ISSUES",
+    "ImportNotAllowed",
+    "Options",
+    "create_upload",
+    "discard_upload",
+    "import_file",
+    "import_files",
+    "read_progress",
+    "run_batch",
+    "start_import",
+]
