@@ -378,9 +378,17 @@ class TownshipReport(TimeStampedModel):
         return self.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)
 
 
+class ReportAction(models.TextChoices):
+    CREATE = "create", _("开始编写")
+    EDIT = "edit", _("修改")
+    SUBMIT = "submit", _("报送")
+    ACCEPT = "accept", _("县扶贫办接收")
+    RETURN = "return", _("县扶贫办退回")
+
+
 class ReportEvent(models.Model):
     report = models.ForeignKey(TownshipReport, on_delete=models.CASCADE, related_name="events")
-    action = models.CharField(_("操作"), max_length=20)
+    action = models.CharField(_("操作"), max_length=20, choices=ReportAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.SET_NULL
     )

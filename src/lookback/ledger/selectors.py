@@ -135,7 +135,15 @@ def get_problem(user: Any, pk: int) -> Problem | None:
 
 
 def timeline(problem: Problem) -> list[ProblemTransition]:
-    return list(problem.transitions.select_related("actor").order_by("at", "id"))
+    """The problem's history, oldest first; each entry's `change_rows` names the changed fields in Chinese."""
+    entries = list(problem.transitions.select_related("actor").order_by("at", "id"))
+    for entry in entries:
+        entry.change_rows = [
+            (str(Problem._meta.get_field(name).verbose_name), old, new)
+            for name, (old, new) in (entry.changes or {}).items()
+            if name in {f.name for f in Problem._meta.get_fields()}
+        ]
+    return entries
 
 
 def evidence_of(problem: Problem) -> list[Evidence]:

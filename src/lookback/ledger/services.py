@@ -30,6 +30,8 @@ from lookback.divisions.models import Division
 from lookback.ledger import permissions as perms
 from lookback.ledger.files import CheckedFile, UploadRejected, check_upload
 from lookback.ledger.models import (
+    Accountability,
+    AccountabilityKind,
     Action,
     Dimension,
     Evidence,
@@ -38,9 +40,15 @@ from lookback.ledger.models import (
     NotificationKind,
     Problem,
     ProblemTransition,
+    ReportEvent,
+    ReportState,
+    SelfCheckAnswer,
+    SelfCheckItem,
     Severity,
     Source,
     State,
+    TownshipReport,
+    UnitLevel,
 )
 from lookback.registry.models import Household, Member
 
@@ -819,3 +827,290 @@ def close_waived(*, campaign_id: int, rule_code: str, subject_key: str, approver
             fresh, Action.SIGN_OFF, approver, from_state=from_state, note=_("规则发现已批准豁免：%(r)s") % {"r": reason}
         )
         return fresh
+
+
+# --- township reports (seed 三(二)) ------------------------------------------------------------------
+
+
+def _claim_report(report: TownshipReport, version: int | None) -> TownshipReport:
+    seen = report.version if version is None else int(version)
+    updated = TownshipReport.objects.filter(pk=report.pk, version=seen).update(version=F("version") + 1)
+    if updated != 1:
+        current = TownshipReport.objects.filter(pk=report.pk).values_list("version", flat=True).first()
+        raise ConflictError(
+            _(
+                "该报告已被他人修改（您看到的是第 %(seen)s 版，现在是第 %(current)s 版），"
+                "您的这次操作没有保存。请刷新页面后再操作。"
+            )
+            % {"seen": seen, "current": current}
+        )
+    return TownshipReport.objects.select_related("campaign", "township", "township__parent").get(pk=report.pk)
+
+
+def _report_event(report: TownshipReport, action: str, actor: Any, note: str = "") -> None:
+    ReportEvent.objects.create(report=report, action=action, actor=actor, note=note)
+
+
+def _ensure_report_in_scope(user: Any, report: TownshipReport) -> None:
+    if not TownshipReport.objects.in_scope(user).filter(pk=report.pk).exists():
+        raise NotAllowed(_("该报告不存在，或不在您的管辖范围内。"))
+
+
+def start_report(*, user: Any, campaign: Campaign, township: Division | None = None) -> TownshipReport:
+    """The township's report for a campaign (created on first use, with first drafts of the narrative)."""
+    if not perms.can_write_report(user):
+        raise NotAllowed(_("只有乡镇扶贫专干可以编写自查报告。"))
+    township = township or user.scope
+    _require(
+        township is not None and township.level == "township" and township.pk == user.scope_id,
+        _("只能编写本乡镇的自查报告。"),
+    )
+    report = TownshipReport.objects.filter(campaign=campaign, township=township).first()
+    if report is not None:
+        return report
+    from lookback.ledger.documents import suggested_text
+    from lookback.ledger.selectors import report_counts
+
+    report = TownshipReport(campaign=campaign, township=township, division_code=township.code)
+    for name, text in suggested_text(report_counts(campaign, township), report).items():
+        setattr(report, name, text)
+    try:
+        with transaction.atomic():
+            report.save()
+            _report_event(report, "create", user)
+    except IntegrityError:  # started at the same moment in another tab
+        report = TownshipReport.objects.get(campaign=campaign, township=township)
+    return report
+
+
+def update_report_text(
+    *,
+    user: Any,
+    report: TownshipReport,
+    version: int,
+    basic_situation: str,
+    rectification_summary: str,
+    next_steps: str,
+) -> TownshipReport:
+    if not perms.can_write_report(user):
+        raise NotAllowed(_("只有乡镇扶贫专干可以编写自查报告。"))
+    _ensure_report_in_scope(user, report)
+    with transaction.atomic():
+        fresh = _claim_report(report, version)
+        _require(not fresh.is_frozen, _("报告已报送，内容已固定，不能再修改。"))
+        fresh.basic_situation = _clean_text(basic_situation, _("基本情况"), max_length=10000)
+        fresh.rectification_summary = _clean_text(rectification_summary, _("整改情况"), max_length=10000)
+        fresh.next_steps = _clean_text(next_steps, _("下一步工作"), max_length=10000)
+        fresh.save()
+        _report_event(fresh, "edit", user)
+    return fresh
+
+
+def submit_report(*, user: Any, report: TownshipReport, version: int) -> TownshipReport:
+    """Freeze the report: generate the .docx and the .xlsx ledger, store them, record their SHA-256 and
+    the figures. A first submission after the campaign's deadline marks the report late (a report that
+    is returned and submitted again keeps the lateness of its first submission)."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+
+    from lookback.ledger.documents import build_docx, build_xlsx
+    from lookback.ledger.selectors import report_counts
+
+    if not perms.can_write_report(user):
+        raise NotAllowed(_("只有乡镇扶贫专干可以报送自查报告。"))
+    _ensure_report_in_scope(user, report)
+    stored: list[str] = []
+    with _delete_files_on_error(stored), transaction.atomic():
+        fresh = _claim_report(report, version)
+        _require(
+            fresh.state in (ReportState.DRAFT, ReportState.RETURNED),
+            _("报告已报送，不能重复报送。"),
+        )
+        _require(bool(fresh.basic_situation.strip()), _("请填写“基本情况”后再报送。"))
+        now = timezone.now()
+        counts = report_counts(fresh.campaign, fresh.township)
+        docx = build_docx(fresh, counts, submitted_at=now)
+        xlsx = build_xlsx(fresh)
+        stamp = timezone.localtime(now).strftime("%Y%m%d%H%M")
+        fresh.docx_file.save(f"自查报告-{fresh.township.name}-{stamp}.docx", ContentFile(docx), save=False)
+        stored.append(fresh.docx_file.name)
+        fresh.xlsx_file.save(f"问题台帐-{fresh.township.name}-{stamp}.xlsx", ContentFile(xlsx), save=False)
+        stored.append(fresh.xlsx_file.name)
+        fresh.docx_sha256 = hashlib.sha256(docx).hexdigest()
+        fresh.xlsx_sha256 = hashlib.sha256(xlsx).hexdigest()
+        fresh.snapshot = counts
+        fresh.state = ReportState.SUBMITTED
+        fresh.submitted_at = now
+        fresh.submitted_by = user
+        if fresh.first_submitted_at is None:
+            fresh.first_submitted_at = now
+            fresh.is_late = timezone.localdate(now) > fresh.campaign.report_deadline
+        fresh.return_reason = ""
+        fresh.save()
+        _report_event(fresh, "submit", user, note=_("逾期报送") if fresh.is_late else "")
+    return fresh
+
+
+def accept_report(*, user: Any, report: TownshipReport, version: int, note: str = "") -> TownshipReport:
+    if not perms.can_review_report(user):
+        raise NotAllowed(_("只有县（市）扶贫办可以接收乡镇自查报告。"))
+    _ensure_report_in_scope(user, report)
+    with transaction.atomic():
+        fresh = _claim_report(report, version)
+        _require(fresh.state == ReportState.SUBMITTED, _("只有已报送的报告可以接收。"))
+        fresh.state = ReportState.ACCEPTED
+        fresh.reviewed_by = user
+        fresh.reviewed_at = timezone.now()
+        fresh.save()
+        _report_event(fresh, "accept", user, note=note)
+    return fresh
+
+
+def return_report(*, user: Any, report: TownshipReport, version: int, reason: str) -> TownshipReport:
+    if not perms.can_review_report(user):
+        raise NotAllowed(_("只有县（市）扶贫办可以退回乡镇自查报告。"))
+    _ensure_report_in_scope(user, report)
+    reason = _clean_text(reason, _("退回原因"), required=True, max_length=2000)
+    with transaction.atomic():
+        fresh = _claim_report(report, version)
+        _require(fresh.state == ReportState.SUBMITTED, _("只有已报送的报告可以退回。"))
+        fresh.state = ReportState.RETURNED
+        fresh.reviewed_by = user
+        fresh.reviewed_at = timezone.now()
+        fresh.return_reason = reason
+        fresh.save()
+        _report_event(fresh, "return", user, note=reason)
+        notify(
+            user=fresh.submitted_by,
+            kind=NotificationKind.REPORT_RETURNED,
+            report=fresh,
+            message=_("自查报告被退回：%(reason)s") % {"reason": reason[:100]},
+        )
+    return fresh
+
+
+# --- unit self-check (二(一) 到位度) ------------------------------------------------------------------
+
+
+def answer_self_check(*, user: Any, campaign: Campaign, answers: dict[int, tuple[bool, str]]) -> list[Problem]:
+    """Record the unit's answers; every "否" becomes a problem (source 乡镇自查, dimension 1) unless it
+    already has one. Returns the problems opened."""
+    if not perms.can_self_check(user):
+        raise NotAllowed(_("只有乡镇或县扶贫办可以填写单位自查。"))
+    unit = user.scope
+    level = UnitLevel.TOWNSHIP if unit.level == "township" else UnitLevel.COUNTY
+    items = {i.pk: i for i in SelfCheckItem.objects.filter(campaign=campaign, unit_level=level, is_active=True)}
+    unknown = [pk for pk in answers if pk not in items]
+    _require(not unknown, _("自查项目不存在或不适用于本单位。"))
+    opened: list[Problem] = []
+    with transaction.atomic():
+        for pk, (answer, note) in answers.items():
+            item = items[pk]
+            note = _clean_text(note, _("情况说明"), max_length=500)
+            record, _created = SelfCheckAnswer.objects.update_or_create(
+                item=item,
+                unit=unit,
+                defaults={"division_code": unit.code, "answer": answer, "note": note, "answered_by": user},
+            )
+            if not answer and record.problem_id is None:
+                description = _("单位自查未落实：%(item)s") % {"item": item.text}
+                if note:
+                    description += _("（%(note)s）") % {"note": note}
+                problem = create_problem(
+                    user=user,
+                    campaign=campaign,
+                    source=Source.SELF_CHECK,
+                    dimension=Dimension.RESPONSIBILITY,
+                    category=_("单位自查"),
+                    description=description,
+                    division=unit,
+                )
+                record.problem = problem
+                record.save(update_fields=["problem"])
+                opened.append(problem)
+    return opened
+
+
+# --- accountability (seed 四(四)) --------------------------------------------------------------------
+
+
+def record_accountability(
+    *,
+    user: Any,
+    campaign: Campaign,
+    kind: str,
+    person_name: str,
+    unit: str,
+    division: Division,
+    reason: str,
+    decided_by: str,
+    decided_on: date,
+    person_position: str = "",
+    problems: Sequence[Problem] = (),
+    complaint_ref: str = "",
+) -> Accountability:
+    if not perms.can_write_accountability(user):
+        raise NotAllowed(_("只有市扶贫办可以录入问责记录。"))
+    _require(kind in AccountabilityKind.values, _("问责方式无效。"), field="kind")
+    _require(division.code.startswith(user.scope_prefix or ""), _("所选地区不在您的管辖范围内。"), field="division")
+    _require(decided_on <= timezone.localdate(), _("决定日期不能晚于今天。"), field="decided_on")
+    visible = set(Problem.objects.in_scope(user).filter(pk__in=[p.pk for p in problems]).values_list("pk", flat=True))
+    _require(all(p.pk in visible for p in problems), _("关联问题不存在或不在您的管辖范围内。"), field="problems")
+    with transaction.atomic():
+        record = Accountability.objects.create(
+            campaign=campaign,
+            kind=kind,
+            person_name=_clean_text(person_name, _("被问责人"), required=True, max_length=50),
+            person_position=_clean_text(person_position, _("职务"), max_length=100),
+            unit=_clean_text(unit, _("单位"), required=True, max_length=100),
+            division=division,
+            division_code=division.code,
+            reason=_clean_text(reason, _("问责事由"), required=True, max_length=5000),
+            complaint_ref=_clean_text(complaint_ref, _("关联举报编号"), max_length=100),
+            decided_by=_clean_text(decided_by, _("决定机关"), required=True, max_length=100),
+            decided_on=decided_on,
+            recorded_by=user,
+        )
+        record.problems.set(problems)
+    return record
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+def mark_notifications_read(*, user: Any, ids: Sequence[int] | None = None) -> int:
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
+
+
+def send_due_reminders(*, today: date | None = None) -> int:
+    """Remind responsible accounts of their problems due within 10 days (once per problem and day)."""
+    from datetime import timedelta
+
+    today = today or timezone.localdate()
+    due = Problem.objects.filter(
+        state__in=[State.OPEN, State.IN_PROGRESS],
+        responsible_user__isnull=False,
+        deadline__lte=today + timedelta(days=10),
+    ).select_related("responsible_user")
+    sent = 0
+    for problem in due.iterator(chunk_size=500):
+        days = (problem.deadline - today).days
+        message = (
+            _("问题 #%(id)s 已超过整改时限 %(n)d 天") % {"id": problem.pk, "n": -days}
+            if days < 0
+            else _("问题 #%(id)s 距整改时限还有 %(n)d 天") % {"id": problem.pk, "n": days}
+        )
+        before = Notification.objects.filter(user=problem.responsible_user).count()
+        notify(
+            user=problem.responsible_user,
+            kind=NotificationKind.DUE_SOON,
+            problem=problem,
+            message=message,
+            key=f"due:{problem.pk}:{today.isoformat()}",
+        )
+        sent += Notification.objects.filter(user=problem.responsible_user).count() - before
+    return sent
