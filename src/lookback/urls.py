@@ -15,6 +15,7 @@ urlpatterns = [
     path("", registry_views.home, name="home"),
     path("", include("lookback.accounts.urls")),
     path("", include("lookback.registry.urls")),
+    path("checks/", include("lookback.checks.urls")),
     path("ledger/", include("lookback.ledger.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

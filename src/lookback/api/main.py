@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from lookback.api.auth import AUTH
+from lookback.checks.api import router as checks_router
 from lookback.divisions.api import router as divisions_router
 from lookback.registry.api import router as registry_router
 
@@ -20,6 +21,7 @@ api = NinjaAPI(
 )
 api.add_router("/divisions", divisions_router, tags=["行政区划"])
 api.add_router("/households", registry_router, tags=["脱贫户"])
+api.add_router("/checks", checks_router, tags=["规则检查"])
 
 
 @api.exception_handler(ValidationError)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from lookback.accounts.roles import Role
 from lookback.checks.catalogue import Severity, SubjectKind, get_rule
 from lookback.core.scoping import ScopedManager
 
@@ -175,6 +176,10 @@ class Finding(models.Model):
     def severity(self) -> str:
         rule = self.rule
         return rule.severity if rule else Severity.MEDIUM
+
+
+# Who may ask for a waiver (the responsible level), and who approves it: one level up.
+APPROVER_ROLE = {Role.TOWNSHIP: Role.COUNTY, Role.COUNTY: Role.CITY}
 
 
 def waiver_upload_to(instance: Waiver, filename: str) -> str:

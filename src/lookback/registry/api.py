@@ -9,13 +9,15 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from lookback.accounts.roles import VIEW_PII
-from lookback.api.schemas import ErrorOut
+from lookback.api.pagination import BoundedPageNumberPagination
+from lookback.api.schemas import NO_NUL, ErrorOut
 from lookback.core.masking import mask_id_number, mask_phone
+from lookback.divisions.models import Division
 from lookback.registry.models import Household, Member
 from lookback.registry.selectors import HouseholdFilters, filter_households, get_household
 
@@ -27,11 +29,21 @@ def _show_pii(context: dict) -> bool:
 
 
 class HouseholdFilterIn(Schema):
-    division: str | None = Field(None, pattern=r"^\d{2,12}$", description="行政区划代码或其前缀")
-    attribute: str | None = Field(None, max_length=20, description="贫困户属性")
+    division: str | None = Field(None, pattern=r"^\d{2,12}$", description="行政区划代码（12 位）或其前缀")
+    attribute: str | None = Field(None, max_length=20, pattern=NO_NUL, description="贫困户属性")
     exit_year: int | None = Field(None, ge=1990, le=2100, description="脱贫年度")
-    cause: str | None = Field(None, max_length=20, description="主要致贫原因")
-    q: str | None = Field(None, max_length=40, description="姓名、拼音首字母、户编号或证件号码")
+    cause: str | None = Field(None, max_length=20, pattern=NO_NUL, description="主要致贫原因")
+    q: str | None = Field(None, max_length=40, pattern=NO_NUL, description="姓名、拼音首字母、户编号或证件号码")
+
+
+def _division_prefix(code: str) -> str:
+    """A full 12-digit code names a place at any level (`350125101000` is 嵩口镇): use that place's prefix,
+    as the page's selects do. Anything shorter is taken as a prefix already."""
+    if len(code) == 12:
+        division = Division.objects.filter(code=code).first()
+        if division is not None:
+            return division.prefix
+    return code
 
 
 class HouseholdOut(Schema):
@@ -140,12 +152,12 @@ class HouseholdDetailOut(HouseholdOut):
 
 
 @router.get("/", response=list[HouseholdOut], summary="脱贫户列表（与页面相同的筛选条件）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def list_households(request: HttpRequest, filters: Query[HouseholdFilterIn]):
     return filter_households(
         request.user,
         HouseholdFilters(
-            division=filters.division or "",
+            division=_division_prefix(filters.division or ""),
             attribute=filters.attribute or "",
             exit_year=filters.exit_year,
             cause=filters.cause or "",
@@ -154,8 +166,9 @@ def list_households(request: HttpRequest, filters: Query[HouseholdFilterIn]):
     ).order_by("division_code", "household_no")
 
 
-@router.get("/{int:household_id}", response={200: HouseholdDetailOut, 404: ErrorOut}, summary="一户的详情与家庭成员")
-def get_household_detail(request: HttpRequest, household_id: int):
+@router.get("/{household_id}", response={200: HouseholdDetailOut, 404: ErrorOut}, summary="一户的详情与家庭成员")
+def get_household_detail(request: HttpRequest, household_id: int = Path(..., ge=1, le=2**63 - 1)):
+    # No `int:` converter: `/api/households/abc` or `-1` is then a 422 in JSON, not Django's HTML 404.
     household = get_household(request.user, household_id)
     if household is None:
         raise HttpError(404, _("找不到该户，或它不在您的管辖范围内。"))

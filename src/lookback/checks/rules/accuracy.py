@@ -773,7 +773,9 @@ def workers_without_wage(ctx: Ctx) -> str:
     severity=Severity.LOW,
     subject=SubjectKind.MEMBER,
     title=_("务工时间不在0至12个月"),
-    explanation=_("务工时间按年度填写，应在0至12个月之间。请核实后更正。"),
+    explanation=_(
+        "务工时间按一年内实际务工的月数填写，应在0至12个月之间。超出范围通常是把天数或年数填成了月数。请核实后更正。"
+    ),
 )
 def work_months_range(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},

@@ -217,6 +217,8 @@ def decimal(max_digits: int = 12, places: int = 2, minimum: Decimal | None = Non
                 result = Decimal(_number_text(value))
             except InvalidOperation as exc:
                 raise CellError("不是数字") from exc
+        if not result.is_finite() or abs(result) >= limit:
+            raise CellError("数值过大" if result.is_finite() else "不是数字")
         result = result.quantize(quantum, rounding=ROUND_HALF_UP)
         if abs(result) >= limit:
             raise CellError("数值过大")

@@ -4,6 +4,7 @@ of each faulty sheet where the bad cells are filled red and a last column says w
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -171,7 +172,7 @@ def _write_cell(sheet: Any, row: int, col: int, value: Any, fmt: Any, date_forma
         return
     if isinstance(value, bool):
         sheet.write_boolean(row, col, value, fmt)
-    elif isinstance(value, int | float):
+    elif isinstance(value, int | float) and math.isfinite(value) and abs(value) < 1e300:
         sheet.write_number(row, col, value, fmt)
     elif isinstance(value, dt.datetime):
         sheet.write_datetime(row, col, value, fmt or datetime_format)

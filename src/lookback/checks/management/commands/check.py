@@ -1,0 +1,91 @@
+"""`lookback check [--campaign CODE] [--rule CODE …]`: run the campaign's rules, print counts per rule.
+
+It takes over Django's `check` command name (the import contract fixes `lookback check`), so it also
+answers as the system check: with `--system`, Django's check options (`--deploy`, `--tag`,
+`--list-tags`, app labels), or when Django's test runner calls it with `databases`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.core.management.commands import check as django_check
+
+from lookback.accounts.models import User
+from lookback.campaigns.selectors import get_campaign
+from lookback.checks.catalogue import all_rules
+from lookback.checks.engine import RuleOutcome, UnknownRule, run_checks
+from lookback.checks.models import CheckRun, RuleRunStat
+
+
+class Command(django_check.Command):
+    help = (
+        "运行回头看规则检查并按规则输出发现数（--campaign 活动代码，--rule 规则代码）；--system 执行 Django 系统检查。"
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--campaign", help="活动代码，默认为默认活动（fz2018）")
+        parser.add_argument("--rule", dest="rules", action="extend", nargs="+", default=[], help="只运行这些规则")
+        parser.add_argument("--user", help="记录为发起人的用户名")
+        parser.add_argument("--list", action="store_true", help="只列出规则，不运行")
+        parser.add_argument("--system", action="store_true", help="执行 Django 系统检查")
+
+    def handle(self, *app_labels: str, **options: Any) -> None:
+        system = (
+            options["system"]
+            or app_labels
+            or options.get("deploy")
+            or options.get("tags")
+            or options.get("list_tags")
+            or options.get("databases")
+        )
+        if system:
+            return super().handle(*app_labels, **options)
+        if options["list"]:
+            for rule in all_rules():
+                self.stdout.write(f"{rule.code}\t{rule.clause}\t{rule.topic}\t{rule.title}")
+            return None
+        campaign = get_campaign(options["campaign"])
+        if campaign is None:
+            raise CommandError(f"没有活动“{options['campaign'] or '（默认）'}”。")
+        user = None
+        if options["user"]:
+            user = User.objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"没有用户“{options['user']}”。")
+        verbose = options["verbosity"] >= 1
+
+        def progress(outcome: RuleOutcome, index: int, total: int) -> None:
+            if not verbose:
+                return
+            rule = outcome.rule
+            state = {"ok": "", "skipped": "  跳过：", "error": "  出错："}[outcome.status]
+            self.stdout.write(
+                f"{rule.code:<6} {rule.topic:<27} {outcome.found:>8}  {outcome.seconds:6.2f}s  {rule.title}"
+                f"{state}{outcome.message[:200] if outcome.status != 'ok' else ''}"
+            )
+
+        if verbose:
+            self.stdout.write(f"{campaign.name}（{campaign.code}），基准日期 {campaign.reference_date}")
+            self.stdout.write(f"{'规则':<6} {'类别':<27} {'发现':>8}  {'耗时':>7}  名称")
+        try:
+            result = run_checks(
+                campaign=campaign,
+                rule_codes=options["rules"] or None,
+                user=user,
+                source=CheckRun.Source.CLI,
+                on_progress=progress,
+            )
+        except UnknownRule as exc:
+            raise CommandError(f"没有规则“{exc}”。运行 lookback check --list 查看全部规则。") from exc
+        run, rec = result.run, result.reconciliation
+        errors = [o for o in result.outcomes if o.status == RuleRunStat.Status.ERROR]
+        self.stdout.write(
+            f"共 {len(result.outcomes)} 条规则，发现 {run.found} 条；新增 {rec.opened}，更新 {rec.updated}，"
+            f"数据已整改 {rec.fixed}；耗时 {run.duration or 0:.1f} 秒（运行记录 #{run.pk}）"
+        )
+        if errors:
+            raise CommandError(f"{len(errors)} 条规则出错：" + "、".join(o.rule.code for o in errors))
+        return None

@@ -1,0 +1,264 @@
+"""Household sheets against `spec/import-format.md`: headers, aliases, codes, yes/no, places, errors,
+atomic files and idempotent re-imports."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from lookback.accounts.roles import Role
+from lookback.registry.models import Household, ImportBatch
+from tests import factories as f
+from tests.registry.test_import_helpers import (
+    HOUSEHOLD_HEADERS,
+    errors_of,
+    household_row,
+    run,
+    table,
+    valid_id,
+    warnings_of,
+    write_csv,
+    write_xlsx,
+)
+
+pytestmark = pytest.mark.django_db
+
+ZOUHU = "350125101201"  # 嵩口镇 邹湖村委会
+YUEQUE = "350125101202"  # 嵩口镇 月阙村委会
+
+
+def test_title_rows_shuffled_columns_aliases_codes_and_yes_no(tmp_path):
+    headers = [
+        "人数",  # alias of 家庭人口数
+        "户编号",
+        "村",  # alias of 行政村
+        "脱贫标志",  # alias of 脱贫状态
+        "县(市、区)",
+        "户主证件号码",
+        "乡（镇）",
+        "户主姓名",
+        "家庭年人均纯收入",  # alias of 人均纯收入（元）
+        "贫困户属性",
+        "脱贫年度",
+        "主要致贫原因",
+        "其他致贫原因",
+        "工资性收入(元)",  # half-width brackets
+        "是否造福工程搬迁户",
+        "饮水是否安全",
+        "有无卫生厕所",
+        "是否通生活用电",
+        "住房安全等级",
+        "备注",  # unknown column
+    ]
+    rows = [
+        ["福州市永泰县贫困户信息"],
+        ["填报单位：嵩口镇", "", "", "单位：元"],
+        headers,
+        [3.0, "H1", "邹湖", "1", "永泰县", valid_id(), "嵩口镇", "王建华", "6,500.50", "05", 2017.0, "01",
+         "缺技术、缺资金", 12000, "√", "是", "有", "Y", "C"],
+        [2, "H2", "月阙村委会", "已脱贫", "永泰", valid_id(), "嵩口", "李明", 5000, "五保脱贫户", "2016", "缺劳力",
+         "", "", "×", "否", "无", "0", "B级", "低保边缘户"],
+    ]  # fmt: skip
+    batch = run(write_xlsx(tmp_path / "户.xlsx", {"导出": rows}))
+
+    assert batch.status == ImportBatch.Status.STORED, batch.errors
+    assert (batch.rows_new, batch.rows_updated, batch.rows_unchanged) == (2, 0, 0)
+    h1 = Household.objects.get(household_no="H1")
+    assert h1.division_code == ZOUHU and h1.village.code == ZOUHU
+    assert h1.size == 3 and h1.exit_year == 2017
+    assert h1.attribute == "一般脱贫户"  # code 05
+    assert h1.exit_status == "已脱贫（享受政策）"  # code 1
+    assert h1.main_cause == "因病"  # code 01
+    assert h1.other_causes == ["缺技术", "缺资金"]
+    assert h1.income_per_capita == Decimal("6500.50")
+    assert h1.wage_income == Decimal("12000")
+    assert (h1.is_relocated, h1.safe_water, h1.has_sanitary_toilet, h1.has_electricity) == (True, True, True, True)
+    assert h1.house_grade == "C级"
+    assert h1.head_name_initials == "wjh"
+    h2 = Household.objects.get(household_no="H2")
+    assert h2.division_code == YUEQUE
+    assert h2.attribute == "特困供养脱贫户"  # older label 五保脱贫户
+    assert h2.main_cause == "缺劳动力"  # older label 缺劳力
+    assert (h2.is_relocated, h2.safe_water, h2.has_sanitary_toilet, h2.has_electricity) == (False, False, False, False)
+    assert h2.extra == {"备注": "低保边缘户"}
+    # an empty yes/no cell is unknown, not no
+    assert h2.moved_in is None
+    assert (3, "备注", "未知的列，已原样保存为其他信息") in warnings_of(batch)
+
+
+@pytest.mark.parametrize("village", ["邹湖", "邹湖村", "邹湖村委会", "邹湖村民委员会", " 邹湖村 "])
+def test_village_names_with_or_without_suffix(tmp_path, village):
+    batch = run(write_csv(tmp_path / "h.csv", table([household_row("H1", 行政村=village)])))
+    assert batch.status == "stored", batch.errors
+    assert Household.objects.get().division_code == ZOUHU
+
+
+def test_community_names_resolve_with_either_suffix(tmp_path):
+    # 嵩口居委会 is the table's name; exports write 嵩口社区 or 嵩口社区居委会.
+    rows = [household_row("H1", 行政村="嵩口社区"), household_row("H2", 行政村="嵩口社区居委会")]
+    batch = run(write_csv(tmp_path / "h.csv", table(rows)))
+    assert batch.status == "stored", batch.errors
+    assert set(Household.objects.values_list("division_code", flat=True)) == {"350125101001"}
+
+
+def test_division_code_takes_precedence_over_names(tmp_path):
+    rows = [household_row("H1", 行政村="邹湖村", 行政区划代码=YUEQUE)]
+    batch = run(write_csv(tmp_path / "h.csv", table(rows)))
+    assert batch.status == "stored", batch.errors
+    assert Household.objects.get().division_code == YUEQUE
+
+
+def test_missing_required_header_is_an_error_naming_it(tmp_path):
+    headers = [h for h in HOUSEHOLD_HEADERS if h != "主要致贫原因"]
+    batch = run(write_csv(tmp_path / "h.csv", table([household_row("H1")], headers)))
+    assert batch.status == "rejected"
+    assert errors_of(batch)[0][1] == "主要致贫原因"
+    assert "缺少必需的列" in errors_of(batch)[0][2]
+    assert not Household.objects.exists()
+
+
+def test_unrecognisable_file_is_rejected(tmp_path):
+    batch = run(write_csv(tmp_path / "x.csv", [["甲", "乙"], ["1", "2"]]))
+    assert batch.status == "rejected"
+    assert "没有可识别的表格" in batch.errors[0]["reason"]
+
+
+def test_every_kind_of_cell_error_is_reported_with_row_and_column_and_nothing_is_stored(tmp_path):
+    rows = [
+        household_row("H1"),  # fine
+        household_row("H2", 主要致贫原因="因穷"),  # not in the list
+        household_row("H3", 行政村="不存在村"),  # not in the division table
+        household_row("H4", 家庭人口数="三"),  # text in a number column
+        household_row("H1"),  # key repeated
+        household_row("", 户主姓名="无名"),  # key missing
+        household_row("H6", 户主证件号码="3.50125E+17"),  # ID turned into a number
+        household_row("H7", 脱贫年度="2017.5"),
+    ]
+    batch = run(write_csv(tmp_path / "h.csv", table(rows)))
+    assert batch.status == "rejected"
+    found = {(row, column) for row, column, _ in errors_of(batch)}
+    assert found == {
+        (3, "主要致贫原因"),
+        (4, "行政村"),
+        (5, "家庭人口数"),
+        (6, "户编号"),
+        (7, "户编号"),
+        (8, "户主证件号码"),
+        (9, "脱贫年度"),
+    }
+    reasons = dict(((r, c), reason) for r, c, reason in errors_of(batch))
+    assert "第 2 行" in reasons[(6, "户编号")]
+    assert "丢失位数" in reasons[(8, "户主证件号码")]
+    # atomic: the good first row was not stored either
+    assert not Household.objects.exists()
+    assert batch.report_path
+
+
+def test_float_mangled_id_in_a_numeric_xlsx_cell_is_rejected(tmp_path):
+    row = household_row("H1")
+    rows = table([row])
+    rows[1][HOUSEHOLD_HEADERS.index("户主证件号码")] = 350125198503090011  # written as a number
+    batch = run(write_xlsx(tmp_path / "h.xlsx", {"户": rows}))
+    assert batch.status == "rejected"
+    assert errors_of(batch) == [(2, "户主证件号码", errors_of(batch)[0][2])]
+    assert "丢失位数" in errors_of(batch)[0][2]
+    assert not Household.objects.exists()
+
+
+def test_well_formed_but_wrong_values_are_stored_with_warnings(tmp_path):
+    rows = [
+        household_row("H1", 户主证件号码="350125850309001"),  # 15-digit old number
+        household_row("H2", 户主证件号码="350125198503090010"),  # bad check digit
+        household_row("H3", 户主证件号码="35012519850309"),  # wrong length
+        household_row("H4", **{"家庭人口数": "9", "人均纯收入（元）": "-300"}),  # contradictory, below the line
+    ]
+    batch = run(write_csv(tmp_path / "h.csv", table(rows)))
+    assert batch.status == "stored", batch.errors
+    assert Household.objects.count() == 4
+    warned = {(row, reason) for row, _, reason in warnings_of(batch)}
+    assert (2, "15位旧身份证号码") in warned
+    assert (3, "证件号码校验位不正确") in warned
+    assert any(row == 4 and "不是18位" in reason for row, reason in warned)
+    assert Household.objects.get(household_no="H4").income_per_capita == Decimal("-300")
+
+
+def test_reimport_changes_nothing_and_a_changed_row_updates_with_history(tmp_path):
+    rows = [household_row("H1"), household_row("H2")]
+    path = write_csv(tmp_path / "h.csv", table(rows))
+    first = run(path)
+    assert (first.rows_new, first.rows_updated, first.rows_unchanged) == (2, 0, 0)
+    history_before = Household.history.count()
+
+    second = run(path)
+    assert (second.rows_new, second.rows_updated, second.rows_unchanged) == (0, 0, 2)
+    assert Household.history.count() == history_before
+    assert Household.objects.count() == 2
+
+    rows[1]["人均纯收入（元）"] = "7200"
+    third = run(write_csv(tmp_path / "h2.csv", table(rows)))
+    assert (third.rows_new, third.rows_updated, third.rows_unchanged) == (0, 1, 1)
+    h2 = Household.objects.get(household_no="H2")
+    assert h2.income_per_capita == Decimal("7200")
+    latest = h2.history.first()
+    assert latest.history_type == "~"
+    changes = {c.field: (c.old, c.new) for c in latest.diff_against(latest.prev_record).changes}
+    assert changes["income_per_capita"] == (Decimal("6500.00"), Decimal("7200.00"))
+
+
+def test_columns_absent_from_a_sheet_keep_their_stored_values(tmp_path):
+    rows = [household_row("H1", **{"住房面积（㎡）": "85.5"})]
+    run(write_csv(tmp_path / "a.csv", table(rows)))
+    batch = run(write_csv(tmp_path / "b.csv", table(rows, HOUSEHOLD_HEADERS)))
+    assert batch.rows_unchanged == 1
+    assert Household.objects.get().house_area == Decimal("85.5")
+
+
+def test_batch_records_who_when_file_hash_and_counts(tmp_path):
+    user = f.make_user(Role.COUNTY, f.YONGTAI)
+    path = write_csv(tmp_path / "户表.csv", table([household_row("H1")]))
+    batch = run(path, user=user)
+    assert batch.created_by == user and batch.file_name == "户表.csv"
+    assert len(batch.sha256) == 64 and batch.created_at is not None
+    assert batch.division_code == f.YONGTAI
+    assert batch.kind == "households"
+    assert batch.details["counts"] == {"households": {"new": 1, "updated": 0, "unchanged": 0}}
+    assert Household.objects.get().batch_id == batch.pk
+    assert Household.history.get().history_user == user
+
+
+def test_rows_outside_the_importers_scope_are_errors(tmp_path):
+    township = f.make_user(Role.TOWNSHIP, f.SONGKOU)
+    other = f.first_village(f.MINQING)
+    rows = [household_row("H1"), household_row("H2", 县="闽清县", 乡镇=other.parent.name, 行政村=other.name)]
+    batch = run(write_csv(tmp_path / "h.csv", table(rows)), user=township)
+    assert batch.status == "rejected"
+    assert errors_of(batch) == [(3, "行政村", "该村不在您的管辖范围内")]
+    assert not Household.objects.exists()
+    # the city may import both
+    assert run(write_csv(tmp_path / "h2.csv", table(rows)), user=f.make_user(Role.CITY, f.CITY)).status == "stored"
+
+
+def test_existing_household_of_another_scope_cannot_be_taken_over(tmp_path):
+    f.make_household(f.first_village(f.MINQING).code, household_no="H9")
+    county = f.make_user(Role.COUNTY, f.YONGTAI)
+    batch = run(write_csv(tmp_path / "h.csv", table([household_row("H9")])), user=county)
+    assert batch.status == "rejected"
+    assert errors_of(batch)[0][:2] == (2, "户编号")
+    assert Household.objects.get(household_no="H9").division_code.startswith("350124")
+
+
+def test_users_without_the_import_capability_cannot_import(tmp_path):
+    from lookback.registry.services_import import ImportNotAllowed
+
+    village_team = f.make_user(Role.VILLAGE, f.SONGKOU_VILLAGE)
+    with pytest.raises(ImportNotAllowed):
+        run(write_csv(tmp_path / "h.csv", table([household_row("H1")])), user=village_team)
+    assert not ImportBatch.objects.exists()
+
+
+def test_dry_run_validates_and_writes_nothing(tmp_path):
+    batch = run(write_csv(tmp_path / "h.csv", table([household_row("H1")])), dry_run=True)
+    assert batch.status == "stored" and batch.rows_new == 1
+    assert not Household.objects.exists()
+    assert not ImportBatch.objects.exists()
