@@ -150,4 +150,9 @@ def test_scope_walk(pattern: Pattern, world):
                 failures.append(f"{where} → {response.status_code}, expected 401")
         elif response.status_code != 302 or not response["Location"].startswith("/login/"):
             failures.append(f"{where} → {response.status_code} {response.get('Location', '')}, expected 302 to /login/")
-    assert not failures, f"Scope walk of {pattern.name} ({pattern.route}):\n" + "\n".join(failures)
+    assert not failures, (
+        f"Scope walk of {pattern.name} ({pattern.route}):\n"
+        + "\n".join(failures)
+        + "\nIf this is right (a page closed to a role, a POST-only view, a query parameter), say so by registering"
+        " the pattern in tests/<app>/url_scopes.py: Case(denied=True), Target(method='post'), Target(query=...)."
+    )
