@@ -7,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from lookback.api.main import api
 from lookback.registry import views as registry_views
 
+# Unknown URLs under /api/ answer in JSON like the rest of the API.
+handler404 = "lookback.core.views.page_not_found"
+
 admin.site.site_header = _("回头看 · 系统管理")
 admin.site.site_title = _("回头看")
 admin.site.index_title = _("系统管理")
