@@ -223,6 +223,10 @@ def _finish(batch: ImportBatch, ctx: Context, plans: list, path: Path, saved: bo
         totals.unchanged += counts.unchanged
     batch.status = status
     batch.progress = 100
+    if not batch.division_code and ctx.common_prefix:
+        # Imported without a scope (command line, administrator): file it under the place its rows
+        # share, so the county or city it concerns sees it in its history.
+        batch.division_code = division_for_prefix(ctx.common_prefix)
     batch.rows_new, batch.rows_updated, batch.rows_unchanged = totals.new, totals.updated, totals.unchanged
     batch.kind = ",".join(dict.fromkeys(p.kind.code for p in plans if p.kind and p.recognised))[:40]
     _sort_issues(ctx.errors)
@@ -269,6 +273,19 @@ def _finish(batch: ImportBatch, ctx: Context, plans: list, path: Path, saved: bo
     if saved:
         batch.save()
         progress_path(batch.pk).unlink(missing_ok=True)
+
+
+def division_for_prefix(prefix: str) -> str:
+    """The code of the smallest division containing every code that starts with `prefix`."""
+    from lookback.divisions.models import PREFIX_LENGTH, Division
+
+    for length in sorted(PREFIX_LENGTH.values(), reverse=True):
+        if len(prefix) >= length:
+            candidates = Division.objects.filter(code__startswith=prefix[:length])
+            division = next((d for d in candidates.order_by("code")[:1] if d.prefix == prefix[:length]), None)
+            if division is not None:
+                return division.code
+    return ""
 
 
 def _sort_issues(issues: list[Issue]) -> None:

@@ -88,6 +88,7 @@ class Context:
     file_households: dict[str, tuple[int, str]] = field(default_factory=dict)
     more_sheets: bool = False  # a later sheet of the file may still supply referenced households
     snapshot: Any = None
+    common_prefix: str | None = None  # the longest code prefix shared by every stored row's place
     progress: Callable[[int], None] | None = None
     _writers: dict[type, TableWriter] = field(default_factory=dict)
     _resolver: DivisionResolver | None = None
@@ -113,6 +114,19 @@ class Context:
 
     def in_scope(self, division_code: str) -> bool:
         return division_code.startswith(self.scope_prefix)
+
+    def touch(self, division_code: str) -> None:
+        """Remember the places the file's rows lie in (for batches imported without a user scope)."""
+        common = self.common_prefix
+        if common is None:
+            self.common_prefix = division_code
+        elif not division_code.startswith(common):
+            length = 0
+            for a, b in zip(common, division_code, strict=False):
+                if a != b:
+                    break
+                length += 1
+            self.common_prefix = common[:length]
 
     def writer(self, model: type[models.Model]) -> TableWriter:
         if model not in self._writers:
@@ -258,6 +272,7 @@ class SheetImporter:
             if not self.ctx.in_scope(code):
                 self.error(row, "户编号", record["household_no"], "该户不在您的管辖范围内")
                 continue
+            self.ctx.touch(code)
             ready.append((row, record, pk, code))
         self.pending = []
         return ready

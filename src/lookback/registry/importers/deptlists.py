@@ -253,6 +253,8 @@ class DeptListImporter(SheetImporter):
                 self.error(row, "证件号码", record["id_number"], "该名单记录属于您管辖范围以外的地区")
                 continue
             record["division_code"] = code
+            if code:
+                self.ctx.touch(code)
             pairs.append((record, old))
         self.pending = []
         self.upsert(DeptListEntry, pairs, self.ctx.count("dept"))

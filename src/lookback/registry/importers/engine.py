@@ -123,7 +123,8 @@ def _run_sheet(
     if plan.empty:
         return None
     if plan.kind is None:
-        ctx.warn(source.name, None, "", "", "未识别的工作表（前 20 行没有任何表格类型的表头），已跳过")
+        if source.visible:  # a hidden sheet (a template's code lists) is not the user's data
+            ctx.warn(source.name, None, "", "", "未识别的工作表（前 20 行没有任何表格类型的表头），已跳过")
         return plan
     if plan.missing:
         missing = "、".join(plan.missing)

@@ -121,6 +121,7 @@ class HouseholdImporter(SheetImporter):
         if not self.ctx.in_scope(found.code):
             self.error(row, "行政村", values.get("village") or found.code, "该村不在您的管辖范围内")
             return None
+        self.ctx.touch(found.code)
         return found.village_id, found.code
 
     def accept(self, row: Row) -> None:

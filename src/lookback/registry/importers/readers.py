@@ -32,7 +32,7 @@ class SheetSource:
     index: int  # sheet index in a workbook; 0 for CSV
     encoding: str = ""  # CSV only
     delimiter: str = ","
-
+    visible: bool = True
     total_rows: int = 0  # known once `rows()` has started (for progress)
 
     def rows(self) -> Iterator[list[Any]]:
@@ -84,15 +84,18 @@ def open_sheets(path: Path) -> list[SheetSource]:
         ]
     try:
         workbook = _open_workbook(path)
-        names = [m.name for m in workbook.sheets_metadata if m.typ == python_calamine.SheetTypeEnum.WorkSheet]
-        indexes = [
-            i for i, m in enumerate(workbook.sheets_metadata) if m.typ == python_calamine.SheetTypeEnum.WorkSheet
+        sheets = [
+            SheetSource(
+                name=meta.name, path=path, index=index, visible=meta.visible == python_calamine.SheetVisibleEnum.Visible
+            )
+            for index, meta in enumerate(workbook.sheets_metadata)
+            if meta.typ == python_calamine.SheetTypeEnum.WorkSheet
         ]
     except UnreadableFile:
         raise
     except Exception as exc:  # calamine raises several types for damaged files
         raise UnreadableFile(f"无法读取该文件（{type(exc).__name__}）：文件可能已损坏或不是表格文件") from exc
-    return [SheetSource(name=name, path=path, index=index) for name, index in zip(names, indexes, strict=True)]
+    return sheets
 
 
 def _open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
