@@ -300,6 +300,14 @@ CASES = [
         "number",
         snapshot=True,
     ),
+    Case(
+        "R3-14",
+        lambda c: NationalHousehold.objects.filter(household_no=c.household.household_no).update(
+            division_code=f.first_village(f.MINQING).code
+        ),
+        variant="place",
+        snapshot=True,
+    ),
     Case("R3-15", national_member(sex="女"), national_member(extra_column="x"), snapshot=True),
     Case("R3-15", national_member(is_dibao=True), national_member(is_dibao="否"), "bool", snapshot=True),
     Case(

@@ -471,14 +471,18 @@ def _yes_no(expr: str) -> str:
     subject=SubjectKind.HOUSEHOLD,
     title=_("户信息与国扶系统不一致"),
     explanation=_(
-        "贫困户信息应与国扶系统一致。此规则按户编号逐项比对最新一期国扶系统快照（户主姓名、证件号码、人口数、属性、"
+        "贫困户信息应与国扶系统一致。此规则按户编号逐项比对最新一期国扶系统快照（所在村、户主姓名、证件号码、人口数、属性、"
         "脱贫状态与年度、致贫原因、人均纯收入），列出每个不一致的字段。请核实哪一方正确，更正本系统或在国扶系统中修改。"
     ),
     requires_snapshot=True,
     uses=(SNAPSHOT,),
 )
 def national_household_mismatch(ctx: Ctx) -> str:
-    diff = _diff_text(ctx, "h", "nh.data", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS)
+    place = (
+        "CASE WHEN COALESCE(nh.division_code, '') <> '' AND nh.division_code <> h.division_code "
+        "THEN '所在村：本系统 ' || h.division_code || '，国扶 ' || nh.division_code || '；' ELSE '' END"
+    )
+    diff = place + " || " + _diff_text(ctx, "h", "nh.data", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS)
     return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
         '与国扶系统不一致：' || RTRIM(diff, '；') AS detail
     FROM (SELECT {ctx.household_subject()}, {diff} AS diff
