@@ -9,6 +9,7 @@ from lookback.api.auth import AUTH
 from lookback.api.schemas import ErrorOut, FieldErrorOut, ValidationErrorOut
 from lookback.checks.api import router as checks_router
 from lookback.divisions.api import router as divisions_router
+from lookback.ledger.api import router as ledger_router
 from lookback.registry.api import router as registry_router
 
 
@@ -49,6 +50,7 @@ api = LookbackAPI(
 )
 api.add_router("/divisions", divisions_router, tags=["行政区划"])
 api.add_router("/households", registry_router, tags=["脱贫户"])
+api.add_router("/ledger", ledger_router, tags=["问题台帐"])
 api.add_router("/checks", checks_router, tags=["规则检查"])
 
 
