@@ -18,6 +18,7 @@ urlpatterns = [
     path("", registry_views.home, name="home"),
     path("", include("lookback.accounts.urls")),
     path("", include("lookback.registry.urls")),
+    path("imports/", include("lookback.registry.import_urls")),
     path("checks/", include("lookback.checks.urls")),
     path("ledger/", include("lookback.ledger.urls")),
     path("api/", api.urls),

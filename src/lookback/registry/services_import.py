@@ -25,7 +25,7 @@ from django.utils import timezone
 from lookback.accounts.roles import IMPORT_DATA
 from lookback.registry.importers import engine, report
 from lookback.registry.importers.base import MAX_ISSUES, Context, Counts, Issue, Options
-from lookback.registry.importers.readers import SUFFIXES
+from lookback.registry.importers.readers import SUFFIXES, UnreadableFile
 from lookback.registry.models import ImportBatch, NationalSnapshot
 
 logger = logging.getLogger(__name__)
@@ -315,14 +315,72 @@ def accepted_suffix(name: str) -> bool:
     return Path(name).suffix.lower() in SUFFIXES
 
 
-def create_upload(*, user: Any, files: list[UploadedFile], options: Options) -> list[ImportBatch]:
-    """Store uploaded files and create a pending batch for each (imported once the user confirms)."""
+def create_upload(*, user: Any, files: list[UploadedFile], options: Options) -> tuple[str, list[ImportBatch]]:
+    """Store uploaded files and create a pending batch for each, with a preview of its sheets.
+
+    Returns the upload's token (its page) and the batches; they are imported once the user confirms.
+    """
     scope_of(user)
+    token = uuid.uuid4().hex
     batches = []
     for uploaded in files:
         path = store_upload(uploaded)
-        batches.append(create_batch(user=user, path=path, file_name=path.name, options=options))
-    return batches
+        batch = create_batch(user=user, path=path, file_name=path.name, options=options)
+        preview, order = preview_details(path, options)
+        batch.details.update({"upload": token, "preview": preview, "order": order})
+        batch.save(update_fields=["details"])
+        batches.append(batch)
+    return token, batches
+
+
+SAMPLE_ROWS = 3
+SAMPLE_WIDTH = 40
+
+
+def preview_details(path: Path, options: Options) -> tuple[list[dict[str, Any]], int]:
+    """What the upload page shows of a file before importing it: each sheet's kind, header row, how
+    its columns map to the spec's, which required headers are missing, a few rows. Also the order in
+    which the file should be imported among others (households first)."""
+    try:
+        sheets = engine.preview(path, options, sample_rows=SAMPLE_ROWS)
+    except UnreadableFile as exc:
+        return [{"sheet": "", "error": str(exc)}], 99
+    result = []
+    order = 99
+    for sheet in sheets:
+        plan = sheet.plan
+        mapped = dict(plan.mapping)
+        extras = dict(plan.extras)
+        columns = []
+        for index, header in enumerate(plan.headers):
+            if not header:
+                continue
+            column = mapped.get(index)
+            if column is not None:
+                columns.append({"header": header, "target": column.header, "required": column.required})
+            elif index in extras:
+                columns.append({"header": header, "target": "", "required": False})
+        present = {c.header for c in mapped.values()}
+        spec_columns = plan.kind.columns if plan.kind else ()
+        absent = [c.header for c in spec_columns if c.header not in present and not c.required]
+        width = max((i for i in (*mapped, *extras)), default=-1) + 1
+        sample = [[(v or "")[:SAMPLE_WIDTH] for v in row[:width]] for row in sheet.sample]
+        if plan.kind is not None and not plan.missing:
+            order = min(order, plan.kind.order)
+        result.append(
+            {
+                "sheet": plan.sheet,
+                "kind": plan.kind.code if plan.kind else "",
+                "label": plan.kind.label if plan.kind else "",
+                "header_row": plan.header_row,
+                "columns": columns,
+                "missing": plan.missing,
+                "absent": absent,
+                "sample": sample,
+                "headers": [c["header"] for c in columns],
+            }
+        )
+    return result, order
 
 
 def start_import(*, user: Any, batches: list[ImportBatch]) -> None:
@@ -332,10 +390,10 @@ def start_import(*, user: Any, batches: list[ImportBatch]) -> None:
     pending = [b for b in batches if b.status == ImportBatch.Status.PENDING]
     if not pending:
         return
-    ordered = sorted(pending, key=lambda b: _file_order(Path(b.details.get("path", "")), options_of(b)))
+    ordered = sorted(pending, key=lambda b: b.details.get("order", 99))
     ids = [b.pk for b in ordered]
     ImportBatch.objects.filter(pk__in=ids).update(status=ImportBatch.Status.RUNNING, progress=0)
-    transaction.on_commit(lambda: import_batches.enqueue(batch_ids=ids))
+    import_batches.enqueue(batch_ids=ids)
 
 
 def discard_upload(*, batch: ImportBatch) -> None:

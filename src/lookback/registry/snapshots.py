@@ -8,7 +8,7 @@ by 户编号, so a city's 300,000 households never sit in memory at once.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Collate
 from django.utils import timezone
 
+from lookback.accounts.roles import VIEW_PII
+from lookback.core.masking import mask_id_number, mask_phone
 from lookback.divisions.models import Division
 from lookback.registry.importers import households as household_sheet
 from lookback.registry.importers import members as member_sheet
@@ -232,9 +234,32 @@ def _member_differences(
                         )
 
 
+_ID_LABELS = {LABELS["head_id_number"], LABELS["member.id_number"]}
+_PHONE_LABELS = {LABELS["phone"], LABELS["member.phone"]}
+
+
+def masked(d: Difference) -> Difference:
+    """The difference as a user without the personal-data permission may see it."""
+    changes: dict[str, str] = {}
+    if len(d.member) > 10:  # an ID number where the member has no 人编号 (a long 人编号 is masked too)
+        changes["member"] = mask_id_number(d.member)
+    if d.field in _ID_LABELS:
+        changes.update(registry=mask_id_number(d.registry), national=mask_id_number(d.national))
+    elif d.field in _PHONE_LABELS:
+        changes.update(registry=mask_phone(d.registry), national=mask_phone(d.national))
+    return replace(d, **changes) if changes else d
+
+
+def _visible(user: Any, differences: Iterator[Difference]) -> Iterator[Difference]:
+    if user.can(VIEW_PII):
+        yield from differences
+    else:
+        yield from (masked(d) for d in differences)
+
+
 def summarise(user: Any, snapshot: NationalSnapshot, show: int = 500) -> Summary:
     summary = Summary()
-    for difference in iter_differences(user, snapshot):
+    for difference in _visible(user, iter_differences(user, snapshot)):
         summary.counts[difference.kind] += 1
         if len(summary.shown) < show:
             summary.shown.append(difference)
@@ -263,7 +288,7 @@ def export_differences(user: Any, snapshot: NationalSnapshot, target: Path) -> P
     sheet.set_column(1, 4, 20)
     sheet.set_column(5, 7, 22)
     row = 2
-    for d in iter_differences(user, snapshot):
+    for d in _visible(user, iter_differences(user, snapshot)):
         for col, value in enumerate(
             [d.kind_label, d.household_no, d.division_code, d.name, d.member, d.field, d.registry, d.national]
         ):

@@ -20,3 +20,10 @@ def phone(value: str | None, show_pii: bool) -> str:
 @register.filter
 def yes_no(value: bool | None) -> str:
     return yes_no_label(value) or "—"
+
+
+@register.filter
+def can(user: object, capability: str) -> bool:
+    """`{% if user|can:"import_data" %}`: templates cannot call `user.can(...)` with an argument."""
+    check = getattr(user, "can", None)
+    return bool(check and check(capability))
