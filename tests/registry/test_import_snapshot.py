@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def registry(db):
     zouhu = "350125101201"
-    h1 = f.make_household(zouhu, household_no="H1", head_name="王建华", main_cause="因病", income_per_capita=Decimal("6500"))
+    h1 = f.make_household(
+        zouhu, household_no="H1", head_name="王建华", main_cause="因病", income_per_capita=Decimal("6500")
+    )
     f.make_member(h1, member_no="M1", name="王建华", id_number=valid_id(seq=2), health="健康")
     f.make_member(h1, member_no="M2", name="林秀", id_number=valid_id(seq=3), relation="配偶", sex="女")
     h2 = f.make_household(zouhu, household_no="H2", head_name="李明")

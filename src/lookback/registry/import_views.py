@@ -226,4 +226,3 @@ def snapshot_export(request: HttpRequest, pk: int) -> FileResponse:
     snapshots.export_differences(request.user, snapshot, target)
     name = f"国扶快照比对-{snapshot.snapshot_date:%Y%m%d}.xlsx"
     return FileResponse(target.open("rb"), as_attachment=True, filename=name)
-

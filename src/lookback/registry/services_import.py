@@ -217,6 +217,8 @@ def _snapshot(options: Options, scope_code: str, batch: ImportBatch) -> National
 
 def _finish(batch: ImportBatch, ctx: Context, plans: list, path: Path, saved: bool, *, status: str) -> None:
     totals = Counts()
+    if status != ImportBatch.Status.STORED:
+        ctx.counts.clear()  # nothing was stored: counts of rows checked before an error would mislead
     for counts in ctx.counts.values():
         totals.new += counts.new
         totals.updated += counts.updated
