@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "lookback.registry",
     "lookback.checks",
     "lookback.ledger",
+    "lookback.demo",
 ]
 
 MIDDLEWARE = [
