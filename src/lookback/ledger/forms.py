@@ -166,7 +166,7 @@ class ProblemForm(PlaceMixin, forms.Form):
             attrs={
                 "autocomplete": "off",
                 "hx-get": reverse_lazy("ledger:household_lookup"),
-                "hx-trigger": "change, keyup changed delay:500ms",
+                "hx-trigger": "input changed delay:400ms, change",
                 "hx-target": "#household-lookup",
             }
         ),
@@ -185,7 +185,9 @@ class ProblemForm(PlaceMixin, forms.Form):
     )
     responsible_unit = forms.CharField(label=_("责任单位"), required=False, max_length=100)
     responsible_person = forms.CharField(label=_("责任人"), required=False, max_length=50)
-    responsible_user = forms.ModelChoiceField(label=_("责任人账号"), required=False, queryset=None)
+    responsible_user = forms.ModelChoiceField(
+        label=_("责任人账号"), required=False, queryset=None, empty_label=_("（不指定）")
+    )
     deadline = forms.DateField(label=_("整改时限"), required=False, widget=DATE_INPUT)
     on_the_spot = forms.BooleanField(label=_("立行立改（已当场整改，上传佐证材料后提交核验）"), required=False)
     evidence = MultipleFileField(label=_("佐证材料"), required=False)
@@ -235,7 +237,9 @@ class PlanForm(forms.Form):
     )
     responsible_unit = forms.CharField(label=_("责任单位"), required=False, max_length=100)
     responsible_person = forms.CharField(label=_("责任人"), required=False, max_length=50)
-    responsible_user = forms.ModelChoiceField(label=_("责任人账号"), required=False, queryset=None)
+    responsible_user = forms.ModelChoiceField(
+        label=_("责任人账号"), required=False, queryset=None, empty_label=_("（不指定）")
+    )
     deadline = forms.DateField(label=_("整改时限"), required=False, widget=DATE_INPUT)
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
 
@@ -286,7 +290,9 @@ class BulkForm(forms.Form):
     items = forms.MultipleChoiceField(required=False)  # "id:version"; checked in clean_items
     responsible_person = forms.CharField(label=_("责任人"), required=False, max_length=50)
     responsible_unit = forms.CharField(label=_("责任单位"), required=False, max_length=100)
-    responsible_user = forms.ModelChoiceField(label=_("责任人账号"), required=False, queryset=None)
+    responsible_user = forms.ModelChoiceField(
+        label=_("责任人账号"), required=False, queryset=None, empty_label=_("（不修改）")
+    )
     deadline = forms.DateField(label=_("整改时限"), required=False, widget=DATE_INPUT)
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
