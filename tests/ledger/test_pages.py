@@ -291,3 +291,13 @@ def test_due_reminders_are_sent_once_a_day(world):
     assert services.send_due_reminders() == 1
     assert services.send_due_reminders() == 0
     assert village.ledger_notifications.filter(kind="due_soon").count() == 1
+
+
+def test_household_lookup_answers_only_inside_the_scope(client, world):
+    c = _client(client, world.users[Role.TOWNSHIP])
+    url = reverse("ledger:household_lookup")
+    inside = c.get(url, {"household_no": world.songkou.household_no}).content.decode()
+    assert "王建华" in inside
+    outside = c.get(url, {"household_no": world.yongtai_other.household_no}).content.decode()
+    assert "李明" not in outside and world.yongtai_other.household_no not in outside
+    assert "不存在，或不在您的管辖范围内" in outside

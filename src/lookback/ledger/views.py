@@ -399,9 +399,9 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404(_("文件已不在存储中，请联系管理员。")) from exc
-    inline = evidence.is_image or evidence.content_type == "application/pdf"
+    # Images are shown inline (thumbnails); everything else is a download, never rendered in our origin.
     response = FileResponse(
-        handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type
+        handle, as_attachment=not evidence.is_image, filename=evidence.original_name, content_type=evidence.content_type
     )
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -570,7 +570,7 @@ def report_file(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     name = report.township.name
     if kind not in ("docx", "xlsx"):
         raise Http404
-    if report.is_frozen or report.state == ReportState.RETURNED and report.docx_file:
+    if report.is_frozen:
         stored = report.docx_file if kind == "docx" else report.xlsx_file
         if stored:
             with stored.open("rb") as handle:
