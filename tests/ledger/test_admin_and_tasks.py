@@ -41,3 +41,22 @@ def test_reminder_command_and_task(world):
     # The test settings run tasks at once; the same day's reminder is not sent twice.
     result = send_due_reminders.enqueue()
     assert result.return_value == 0
+
+
+def test_self_check_items_carry_over_to_a_new_campaign():
+    from lookback.ledger import services
+    from lookback.ledger.models import SelfCheckItem
+    from tests.ledger.helpers import campaign
+
+    old = campaign()
+    new = type(old).objects.create(
+        code="fz2019",
+        name="2019年回头看",
+        reference_date=old.reference_date.replace(year=2019),
+        visit_start=old.visit_start.replace(year=2019),
+        visit_end=old.visit_end.replace(year=2019),
+        report_deadline=old.report_deadline.replace(year=2020),
+    )
+    n = services.copy_self_check_items(source=old, target=new)
+    assert n == SelfCheckItem.objects.filter(campaign=old).count() > 0
+    assert services.copy_self_check_items(source=old, target=new) == 0

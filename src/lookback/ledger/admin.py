@@ -5,8 +5,13 @@ State, version and the sign-off fields are read-only here: every state change go
 """
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from lookback.campaigns.models import Campaign
+from lookback.ledger import services
 from lookback.ledger.models import (
     Accountability,
     Evidence,
@@ -73,6 +78,17 @@ class SelfCheckItemAdmin(SimpleHistoryAdmin):
     list_filter = ["campaign", "unit_level", "is_active"]
     list_editable = ["order", "is_active"]
     search_fields = ["text"]
+    actions = ["copy_to_default_campaign"]
+
+    @admin.action(description=_("复制所选项目所属活动的全部自查项目到默认活动"))
+    def copy_to_default_campaign(self, request: HttpRequest, queryset: QuerySet) -> None:
+        target = Campaign.default()
+        copied = 0
+        for campaign_id in set(queryset.values_list("campaign_id", flat=True)):
+            if target is not None and campaign_id != target.pk:
+                source = Campaign.objects.get(pk=campaign_id)
+                copied += services.copy_self_check_items(source=source, target=target)
+        self.message_user(request, _("已复制 %(n)d 个自查项目到“%(c)s”。") % {"n": copied, "c": target})
 
 
 class ReportEventInline(admin.TabularInline):

@@ -1114,3 +1114,15 @@ def send_due_reminders(*, today: date | None = None) -> int:
         )
         sent += Notification.objects.filter(user=problem.responsible_user).count() - before
     return sent
+
+
+def copy_self_check_items(*, source: Campaign, target: Campaign) -> int:
+    """Start a new campaign's unit self-check from an earlier one's items (those it does not have yet)."""
+    existing = set(SelfCheckItem.objects.filter(campaign=target).values_list("unit_level", "text"))
+    new = [
+        SelfCheckItem(campaign=target, unit_level=i.unit_level, order=i.order, text=i.text, clause=i.clause)
+        for i in SelfCheckItem.objects.filter(campaign=source, is_active=True)
+        if (i.unit_level, i.text) not in existing
+    ]
+    SelfCheckItem.objects.bulk_create(new)
+    return len(new)
