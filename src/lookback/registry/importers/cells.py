@@ -354,8 +354,10 @@ def memoised(parser: Parser) -> Parser:
     missing = object()
 
     def parse(value: Any) -> Any:
+        # Text is the common case and its own key; 1, 1.0 and True are equal keys, so others carry their type.
+        key = value if type(value) is str else (type(value), value)
         try:
-            hit = cache.get((type(value), value), missing)
+            hit = cache.get(key, missing)
         except TypeError:
             return parser(value)
         if hit is missing:
@@ -364,7 +366,7 @@ def memoised(parser: Parser) -> Parser:
             except CellError as exc:
                 hit = exc
             if len(cache) < 10000:
-                cache[(type(value), value)] = hit
+                cache[key] = hit
         if isinstance(hit, CellError):
             raise hit
         return hit

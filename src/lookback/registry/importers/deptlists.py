@@ -15,6 +15,7 @@ from lookback.registry.importers import cells
 from lookback.registry.importers.base import CHUNK, Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec, fold_header
 from lookback.registry.importers.households import YES_NO
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import DeptListEntry, DeptListKind, Member
 
 
@@ -238,10 +239,7 @@ class DeptListImporter(SheetImporter):
             )
             for number, code in matched:
                 places.setdefault(number, code)
-        existing = {
-            (old["kind"], old["id_number"]): old
-            for old in DeptListEntry.objects.filter(id_number__in=id_numbers).values("id", *writer.attnames)
-        }
+        existing = {(old["kind"], old["id_number"]): old for old in writer.fetch(*where_in("id_number", id_numbers))}
         pairs = []
         for row, record in self.pending:
             code = places.get(record["id_number"], "")

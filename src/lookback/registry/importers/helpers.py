@@ -12,6 +12,7 @@ from lookback.registry.importers import cells
 from lookback.registry.importers.base import Counts, Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec
 from lookback.registry.importers.households import yes_no
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import Assignment, Helper
 
 SPEC = KindSpec(
@@ -83,12 +84,11 @@ class HelperImporter(SheetImporter):
         id_numbers = [k[1] for k in by_key if k[0] == "id"]
         names = [k[1] for k in by_key if k[0] == "np"]
         existing: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for old in Helper.objects.filter(id_number__in=id_numbers).values("id", *helper_writer.attnames):
+        for old in helper_writer.fetch(*where_in("id_number", id_numbers)):
             existing[("id", old["id_number"])] = old
-        if names:
-            olds = Helper.objects.filter(id_number__isnull=True, name__in=names).values("id", *helper_writer.attnames)
-            for old in olds:
-                existing.setdefault(("np", old["name"], old["phone"]), old)
+        by_name, params = where_in("name", names)
+        for old in helper_writer.fetch(f't."id_number" IS NULL AND {by_name} ORDER BY t."id"', params):
+            existing.setdefault(("np", old["name"], old["phone"]), old)
         keys = list(by_key)
         stored = self.upsert(Helper, [(by_key[k], existing.get(k)) for k in keys], None)
         helpers = dict(zip(keys, stored, strict=True))
@@ -97,9 +97,7 @@ class HelperImporter(SheetImporter):
         household_ids = {household_id for _, _, household_id, _ in ready}
         assignments = {
             (old["helper_id"], old["household_id"]): old
-            for old in Assignment.objects.filter(household_id__in=household_ids).values(
-                "id", *assignment_writer.attnames
-            )
+            for old in assignment_writer.fetch(*where_in("household_id", sorted(household_ids)))
         }
         pairs = []
         for _, record, household_id, _ in ready:

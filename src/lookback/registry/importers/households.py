@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lookback.core import codes
-from lookback.core.text import pinyin_initials
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec
+from lookback.registry.importers.names import initials as pinyin_initials
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import Household
 
 YES_NO = ("是", "否")
@@ -134,10 +135,7 @@ class HouseholdImporter(SheetImporter):
             return
         writer = self.ctx.writer(Household)
         numbers = [record["household_no"] for _, record in self.pending]
-        existing = {
-            row["household_no"]: row
-            for row in Household.objects.filter(household_no__in=numbers).values("id", *writer.attnames)
-        }
+        existing = {row["household_no"]: row for row in writer.fetch(*where_in("household_no", numbers))}
         pairs = []
         for row, record in self.pending:
             old = existing.get(record["household_no"])

@@ -9,6 +9,7 @@ from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec
 from lookback.registry.importers.households import code, money
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import Measure
 
 SPEC = KindSpec(
@@ -60,7 +61,8 @@ class MeasureImporter(SheetImporter):
         writer = self.ctx.writer(Measure)
         household_ids = {household_id for _, _, household_id, _ in ready}
         existing: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for old in Measure.objects.filter(household_id__in=household_ids).order_by("id").values("id", *writer.attnames):
+        where, params = where_in("household_id", sorted(household_ids))
+        for old in writer.fetch(f'{where} ORDER BY t."id"', params):
             existing.setdefault(measure_key(old["household_id"], old), old)
         pairs = []
         for _, record, household_id, _ in ready:

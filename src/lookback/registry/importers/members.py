@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from lookback.core import codes
-from lookback.core.text import pinyin_initials
 from lookback.registry.importers import cells
-from lookback.registry.importers.base import CHUNK, Row, SheetImporter
+from lookback.registry.importers.base import Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec
 from lookback.registry.importers.households import code, yes_no
+from lookback.registry.importers.names import initials as pinyin_initials
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import Member
 
 SPEC = KindSpec(
@@ -116,21 +115,19 @@ class MemberImporter(SheetImporter):
         ids = [r["id_number"] for _, r, _, _ in ready if not r["member_no"]]
         existing_by_no: dict[str, dict[str, Any]] = {}
         existing_by_id: dict[str, dict[str, Any]] = {}
-        for start in range(0, max(len(numbers), len(ids)), CHUNK):
-            condition = Q(member_no__in=numbers[start : start + CHUNK]) | Q(
-                member_no__isnull=True, id_number__in=ids[start : start + CHUNK]
-            )
-            rows = (
-                Member.objects.filter(condition)
-                .order_by("id")
-                .values("id", "household__division_code", *writer.attnames)
-            )
-            for old in rows:
-                old["_place"] = old.pop("household__division_code")
-                if old["member_no"]:
-                    existing_by_no[old["member_no"]] = old
-                else:
-                    existing_by_id.setdefault(old["id_number"], old)
+        by_number, number_params = where_in("member_no", numbers)
+        by_id, id_params = where_in("id_number", ids)
+        rows = writer.fetch(
+            f'{by_number} OR (t."member_no" IS NULL AND {by_id}) ORDER BY t."id"',
+            number_params + id_params,
+            extra=(("_place", 'h."division_code"'),),
+            join='JOIN "registry_household" h ON h."id" = t."household_id"',
+        )
+        for old in rows:
+            if old["member_no"]:
+                existing_by_no[old["member_no"]] = old
+            else:
+                existing_by_id.setdefault(old["id_number"], old)
         pairs = []
         for row, record, household_id, _code in ready:
             record.pop("household_no")

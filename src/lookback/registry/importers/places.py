@@ -19,6 +19,19 @@ TOWNSHIP_SUFFIXES = ("街道办事处", "街道", "镇", "乡")
 COUNTY_SUFFIXES = ("县", "市", "区")
 
 
+_RURAL = ("村民委员会", "村委会", "村")
+_URBAN = ("社区居民委员会", "社区居委会", "居民委员会", "居委会", "社区")
+
+
+def _family(name: str) -> str:
+    """ "rural" for a village committee's name, "urban" for a community's, "" for a bare name."""
+    if name.endswith(_URBAN):
+        return "urban"
+    if name.endswith(_RURAL):
+        return "rural"
+    return ""
+
+
 def _fold(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split())
 
@@ -114,6 +127,12 @@ class DivisionResolver:
         unique = {n.code: n for n in found}
         if not unique:
             raise _PlaceError(column, missing)
+        if len(unique) > 1 and column == "行政村":
+            # 亭头村 means 亭头村委会, not 亭头社区: a suffix written tells the village committee from the community.
+            family = _family(_fold(name))
+            if family:
+                same = {code: n for code, n in unique.items() if _family(n.name) == family}
+                unique = same or unique
         if len(unique) > 1:
             raise _PlaceError(
                 column, f"名称不唯一（{'、'.join(n.name for n in unique.values())}），请写全称或填写行政区划代码"

@@ -13,6 +13,7 @@ from typing import Any
 from lookback.registry.importers.base import CHUNK
 from lookback.registry.importers.households import HouseholdImporter
 from lookback.registry.importers.members import MemberImporter
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import NationalHousehold, NationalMember
 
 # Derived or bookkeeping fields that are not the national system's data.
@@ -41,11 +42,10 @@ class SnapshotHouseholdImporter(HouseholdImporter):
         snapshot = self.ctx.snapshot
         writer = self.ctx.writer(NationalHousehold)
         numbers = [record["household_no"] for _, record in self.pending]
+        where, params = where_in("household_no", numbers)
         existing = {
             old["household_no"]: old
-            for old in NationalHousehold.objects.filter(snapshot=snapshot, household_no__in=numbers).values(
-                "id", *writer.attnames
-            )
+            for old in writer.fetch(f't."snapshot_id" = %s AND {where}', [snapshot.pk, *params])
         }
         pairs = []
         for _, record in self.pending:
@@ -85,12 +85,12 @@ class SnapshotMemberImporter(MemberImporter):
         numbers = [r["member_no"] for _, r, _, _ in ready if r["member_no"]]
         ids = [r["id_number"] for _, r, _, _ in ready if not r["member_no"]]
         existing: dict[tuple[str, str], dict[str, Any]] = {}
-        for old in NationalMember.objects.filter(snapshot=snapshot, member_no__in=numbers).values(
-            "id", *writer.attnames
-        ):
+        by_number, number_params = where_in("member_no", numbers)
+        for old in writer.fetch(f't."snapshot_id" = %s AND {by_number}', [snapshot.pk, *number_params]):
             existing[("no", old["member_no"])] = old
-        for old in NationalMember.objects.filter(snapshot=snapshot, member_no="", id_number__in=ids).values(
-            "id", *writer.attnames
+        by_id, id_params = where_in("id_number", ids)
+        for old in writer.fetch(
+            f't."snapshot_id" = %s AND t."member_no" = \'\' AND {by_id}', [snapshot.pk, *id_params]
         ):
             existing.setdefault(("id", old["id_number"]), old)
         pairs = []

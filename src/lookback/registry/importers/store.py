@@ -14,8 +14,10 @@ JSON to text or `Jsonb`); everything else the database drivers adapt themselves.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
@@ -27,16 +29,55 @@ def _json_adapter() -> Callable[[Any], Any]:
     if connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
-        return lambda v: None if v is None else Jsonb(v)
-    return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+        return Jsonb
+    return lambda v: json.dumps(v, ensure_ascii=False)
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
+    """How a non-null value of `field` must be handed to the driver (None: as it is)."""
     if isinstance(field, models.JSONField):
         return _json_adapter()
     if isinstance(field, models.DateTimeField) and connection.vendor != "postgresql":
-        return connection.ops.adapt_datetimefield_value
+        adapt = connection.ops.adapt_datetimefield_value
+        # Constant timestamps (created_at of new rows) arrive already adapted, as text.
+        return lambda v: adapt(v) if isinstance(v, datetime) else v
     return None
+
+
+def _utc(value: str | datetime) -> datetime:
+    # Django's SQLite connection already parses declared datetime columns, naive, in UTC.
+    value = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _decimal(value: Any) -> Decimal:
+    # SQLite keeps decimals as INTEGER or REAL; repr() gives the shortest text that reads back the same.
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _reader(field: models.Field) -> Callable[[Any], Any] | None:
+    """How a raw value of `field` from a plain cursor becomes what the importer compares it with."""
+    if isinstance(field, models.JSONField):
+        # Django has psycopg hand jsonb over as text (JSONField parses it), SQLite stores text.
+        return lambda v: json.loads(v) if isinstance(v, str) else v
+    if connection.vendor == "postgresql":
+        return None  # psycopg returns Decimal, date and aware datetimes itself
+    if isinstance(field, models.DecimalField):
+        return _decimal
+    if isinstance(field, models.DateTimeField):
+        return _utc
+    if isinstance(field, models.DateField):
+        return lambda v: date.fromisoformat(v) if isinstance(v, str) else v
+    if isinstance(field, models.BooleanField):
+        return bool
+    return None
+
+
+def where_in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """`t."column" IN (%s, …)` and its parameters, for `TableWriter.fetch`."""
+    if not values:
+        return "1 = 0", []
+    return f't."{column}" IN ({", ".join(["%s"] * len(values))})', list(values)
 
 
 def _default(field: models.Field) -> Any:
@@ -61,13 +102,20 @@ class TableWriter:
         self.fields = [f for f in model._meta.concrete_fields if not f.primary_key]
         self.attnames = [f.attname for f in self.fields]
         self.columns = {f.attname: f.column for f in self.fields}
+        # What an existing row is read with to compare it: not when or by which batch it was written.
+        self.compared = [n for n in self.attnames if n not in ("created_at", "updated_at", "batch_id")]
+        adapters = {f.attname: _adapter(f) for f in self.fields}
+        # now, as the driver takes it (text on SQLite): for created_at, updated_at and history_date.
+        stamp = self.stamp = _adapter(models.DateTimeField())(now) if connection.vendor != "postgresql" else now
         self.defaults = {}
         for f in self.fields:
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                self.defaults[f.attname] = now
+                self.defaults[f.attname] = stamp
             else:
                 self.defaults[f.attname] = _default(f)
-        self.adapters = {f.attname: _adapter(f) for f in self.fields}
+        self.adapters = adapters
+        self._adapted = [(n, a) for n, a in adapters.items() if a is not None]
+        self.readers = {f.attname: r for f in self.fields if (r := _reader(f)) is not None}
         history = getattr(model, "history", None)
         self.history_model = history.model if history is not None else None
         if self.history_model is not None:
@@ -100,38 +148,89 @@ class TableWriter:
             self._next_id += count
             return list(range(first, first + count))
 
+    # reading ---------------------------------------------------------------------------------------
+    def fetch(
+        self, where: str, params: list[Any], *, extra: tuple[tuple[str, str], ...] = (), join: str = ""
+    ) -> list[dict[str, Any]]:
+        """Existing rows (`id` and the compared fields, plus `extra` (alias, SQL) columns) as dicts.
+
+        Read with a plain cursor, not `.values()`: Django's per-value converters cost more than the
+        rest of a re-import. The values come back as the importer builds them (Decimal, date, aware
+        datetime, parsed JSON), so that equal data compares equal.
+        """
+        names = ["id", *self.compared]
+        select = ", ".join([*(f't."{self.columns.get(n, n)}"' for n in names), *(sql for _, sql in extra)])
+        names += [alias for alias, _ in extra]
+        readers = [(i, r) for i, n in enumerate(names) if (r := self.readers.get(n)) is not None]
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT {select} FROM "{self.table}" t {join} WHERE {where}', params)
+            rows = cursor.fetchall()
+        result = []
+        for row in rows:
+            if readers:
+                row = list(row)
+                for i, read in readers:
+                    if row[i] is not None:
+                        row[i] = read(row[i])
+            result.append(dict(zip(names, row, strict=True)))
+        return result
+
     # writing -----------------------------------------------------------------------------------------
-    def _values(self, row: dict[str, Any], names: list[str]) -> list[Any]:
-        values = []
-        for name in names:
-            value = row[name] if name in row else self.defaults.get(name)
-            adapt = self.adapters.get(name)
-            values.append(adapt(value) if adapt is not None and value is not None else value)
-        return values
+    def _prepared(self, rows: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
+        """Each row with the defaults filled in and its values adapted for the driver, once for both
+        the row and its history row (`extra` holds the history columns)."""
+        defaults, adapted = self.defaults, self._adapted
+        prepared = []
+        for row in rows:
+            full = {**defaults, **row, **extra}
+            for name, adapt in adapted:
+                value = full[name]
+                if value is not None:
+                    full[name] = adapt(value)
+            prepared.append(full)
+        return prepared
+
+    def _history_extra(self, kind: str) -> dict[str, Any]:
+        if self.history_model is None:
+            return {}
+        return {
+            "history_date": self.stamp,
+            "history_type": kind,
+            "history_user_id": self.user_id,
+            "history_change_reason": self.reason,
+        }
 
     def insert(self, rows: list[dict[str, Any]]) -> None:
         """Insert rows that already carry their reserved `id`; write a `+` history row for each."""
         if not rows:
             return
+        prepared = self._prepared(rows, self._history_extra("+"))
         columns = ["id", *(self.columns[n] for n in self.attnames)]
-        self._insert(self.table, columns, ([row["id"], *self._values(row, self.attnames)] for row in rows))
-        self._history(rows, "+")
+        self._insert(self.table, columns, map(operator.itemgetter("id", *self.attnames), prepared))
+        self._history(prepared)
 
     def update(self, rows: list[dict[str, Any]], changed_fields: Iterable[str]) -> None:
         """Update `changed_fields` (plus `updated_at`) of rows keyed by `id`; rows hold the full new state."""
         if not rows:
             return
         names = [n for n in self.attnames if n in set(changed_fields) or n == "updated_at"]
+        if "created_at" in self.defaults and self.history_model is not None:
+            # Rows were read without their creation time; their history rows need it.
+            created = dict(
+                self.model._default_manager.filter(pk__in=[r["id"] for r in rows]).values_list("id", "created_at")
+            )
+            for row in rows:
+                row["created_at"] = created.get(row["id"], row.get("created_at"))
         for row in rows:
-            if "updated_at" in self.defaults:
-                row["updated_at"] = self.now
+            row.pop("updated_at", None)  # the default: now
+        prepared = self._prepared(rows, self._history_extra("~"))
         sets = ", ".join(f'"{self.columns[n]}" = %s' for n in names)
         sql = f'UPDATE "{self.table}" SET {sets} WHERE "id" = %s'
+        get = operator.itemgetter(*names, "id")
         with connection.cursor() as cursor:
-            for start in range(0, len(rows), _CHUNK):
-                chunk = rows[start : start + _CHUNK]
-                cursor.executemany(sql, [[*self._values(row, names), row["id"]] for row in chunk])
-        self._history(rows, "~")
+            for start in range(0, len(prepared), _CHUNK):
+                cursor.executemany(sql, list(map(get, prepared[start : start + _CHUNK])))
+        self._history(prepared)
 
     def delete(self, ids: list[int]) -> None:
         with connection.cursor() as cursor:
@@ -140,20 +239,20 @@ class TableWriter:
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f'DELETE FROM "{self.table}" WHERE "id" IN ({marks})', chunk)
 
-    def _history(self, rows: list[dict[str, Any]], kind: str) -> None:
+    def _history(self, prepared: list[dict[str, Any]]) -> None:
         if self.history_model is None:
             return
-        names = self.history_attnames
-        adapt_date = _adapter(models.DateTimeField())
-        history_date = adapt_date(self.now) if adapt_date else self.now
-        tail = [history_date, kind, self.user_id, self.reason]
-        self._insert(
-            self.history_model._meta.db_table,
-            ["id", *names, "history_date", "history_type", "history_user_id", "history_change_reason"],
-            ([row["id"], *self._values(row, names), *tail] for row in rows),
-        )
+        names = [
+            "id",
+            *self.history_attnames,
+            "history_date",
+            "history_type",
+            "history_user_id",
+            "history_change_reason",
+        ]
+        self._insert(self.history_model._meta.db_table, names, map(operator.itemgetter(*names), prepared))
 
-    def _insert(self, table: str, columns: list[str], values: Iterable[list[Any]]) -> None:
+    def _insert(self, table: str, columns: list[str], values: Iterable[tuple]) -> None:
         column_sql = ", ".join(f'"{c}"' for c in columns)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -162,7 +261,7 @@ class TableWriter:
                         copy.write_row(row)
                 return
             sql = f'INSERT INTO "{table}" ({column_sql}) VALUES ({", ".join(["%s"] * len(columns))})'
-            batch: list[list[Any]] = []
+            batch: list[tuple] = []
             for row in values:
                 batch.append(row)
                 if len(batch) >= _CHUNK:

@@ -9,6 +9,7 @@ from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec
 from lookback.registry.importers.households import code, yes_no
+from lookback.registry.importers.store import where_in
 from lookback.registry.models import Assignment, Visit
 
 SPEC = KindSpec(
@@ -76,7 +77,7 @@ class VisitImporter(SheetImporter):
         writer = self.ctx.writer(Visit)
         household_ids = {household_id for _, _, household_id, _ in ready}
         existing: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for old in Visit.objects.filter(household_id__in=household_ids).values("id", *writer.attnames):
+        for old in writer.fetch(*where_in("household_id", sorted(household_ids))):
             existing[(old["household_id"], old["helper_name"], old["visited_at"])] = old
         # The visiting helper, when one of that name is assigned to the household.
         helpers: dict[tuple[int, str], int] = {}

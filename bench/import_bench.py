@@ -1,0 +1,228 @@
+"""Import benchmark: the full import (read, validate, store) of the generated registry on SQLite and
+PostgreSQL, against the bare read of the same file by python-calamine and by pandas+openpyxl.
+
+    .venv/bin/python bench/import_bench.py --households 5000              # smoke test, ~1 minute
+    .venv/bin/python bench/import_bench.py --households 300000            # the full run (~1M members)
+    .venv/bin/python bench/import_bench.py --households 300000 --databases sqlite --baselines calamine
+
+Every measurement runs in its own process, so its peak memory (ru_maxrss) is its own. The import is
+timed from the call of the import service to its return (a fresh migrated database each time; the
+Django start-up and migrations are not counted), then timed again on the same file, which must find
+every row unchanged. pandas and openpyxl are only needed for their baseline (`pip install -e .[bench]`).
+Results are printed as a table and written to `results.json` in the data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# children ----------------------------------------------------------------------------------------------
+
+
+def child_calamine(paths: list[Path]) -> dict[str, Any]:
+    import python_calamine
+
+    started = time.perf_counter()
+    rows = 0
+    for path in paths:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        for index in range(len(workbook.sheet_names)):
+            sheet = workbook.get_sheet_by_index(index)
+            for _ in sheet.iter_rows():
+                rows += 1
+            del sheet
+    return {"seconds": time.perf_counter() - started, "rows": rows, "rss_mb": _rss_mb()}
+
+
+def child_pandas(paths: list[Path]) -> dict[str, Any]:
+    import pandas
+
+    started = time.perf_counter()
+    rows = 0
+    for path in paths:
+        if path.suffix == ".csv":
+            rows += len(pandas.read_csv(path, dtype=str))
+        else:
+            frames = pandas.read_excel(path, sheet_name=None, engine="openpyxl")
+            rows += sum(len(f) for f in frames.values())
+    return {"seconds": time.perf_counter() - started, "rows": rows, "rss_mb": _rss_mb()}
+
+
+def child_csv(paths: list[Path]) -> dict[str, Any]:
+    import csv
+
+    started = time.perf_counter()
+    rows = 0
+    for path in paths:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for _ in csv.reader(fh):
+                rows += 1
+    return {"seconds": time.perf_counter() - started, "rows": rows, "rss_mb": _rss_mb()}
+
+
+def child_import(paths: list[Path]) -> dict[str, Any]:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lookback.settings")
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from lookback.registry.services_import import import_files
+
+    result: dict[str, Any] = {}
+    for label in ("first", "again"):
+        started = time.perf_counter()
+        batches = import_files(paths=paths)
+        seconds = time.perf_counter() - started
+        result[label] = {
+            "seconds": seconds,
+            "status": [b.status for b in batches],
+            "new": sum(b.rows_new for b in batches),
+            "updated": sum(b.rows_updated for b in batches),
+            "unchanged": sum(b.rows_unchanged for b in batches),
+            "errors": [e for b in batches for e in b.errors[:3]],
+            "rss_mb": _rss_mb(),
+        }
+    from lookback.registry.models import Household, Member
+
+    result["households"] = Household.objects.count()
+    result["members"] = Member.objects.count()
+    result["history_rows"] = Household.history.count() + Member.history.count()
+    return result
+
+
+CHILDREN = {"calamine": child_calamine, "pandas": child_pandas, "csv": child_csv, "import": child_import}
+
+
+# the runner --------------------------------------------------------------------------------------------
+
+
+def run_child(mode: str, paths: list[Path], env: dict[str, str] | None = None) -> dict[str, Any]:
+    command = [PYTHON, str(Path(__file__).resolve()), "--child", mode, *map(str, paths)]
+    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=ROOT)
+    if completed.returncode != 0:
+        raise SystemExit(f"{mode} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def fresh_postgres(url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(url + "/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"{url}/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=5000)
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("LOOKBACK_BENCH_DIR", "/tmp/lookback-bench")))
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument("--baselines", default="calamine,pandas,csv")
+    parser.add_argument("--pg", default=os.environ.get("LOOKBACK_BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--child", default="")
+    parser.add_argument("paths", nargs="*", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(CHILDREN[args.child](args.paths)))
+        return
+
+    folder = args.data / f"h{args.households}"
+    formats = args.formats.split(",")
+    files = {"xlsx": [folder / "registry.xlsx"], "csv": [folder / "households.csv", folder / "members.csv"]}
+    missing = [f for f in formats if not all(p.exists() for p in files[f])]
+    if missing:
+        print(f"generating {args.households:,} households ({','.join(missing)}) in {folder} …", flush=True)
+        subprocess.run(
+            [PYTHON, str(ROOT / "bench/import_generate.py"), "--households", str(args.households), "--out", str(folder),
+             "--formats", ",".join(missing)],
+            check=True,
+        )  # fmt: skip
+
+    results: dict[str, Any] = {"households": args.households, "runs": []}
+    baselines = [b for b in args.baselines.split(",") if b]
+    for fmt in formats:
+        paths = files[fmt]
+        size = sum(p.stat().st_size for p in paths) / 1e6
+        for baseline in baselines:
+            if (baseline == "calamine" and fmt == "csv") or (baseline == "csv" and fmt != "csv"):
+                continue
+            print(f"[{fmt}] baseline {baseline} …", flush=True)
+            outcome = run_child(baseline, paths)
+            results["runs"].append({"format": fmt, "what": f"read: {baseline}", "mb": size, **outcome})
+            seconds, rows, peak = outcome["seconds"], outcome["rows"], outcome["rss_mb"]
+            print(f"    {seconds:.1f}s, {rows:,} rows, peak {peak:.0f} MB", flush=True)
+        for database in args.databases.split(","):
+            work = folder / f"run-{database}-{fmt}"
+            work.mkdir(parents=True, exist_ok=True)
+            for old in work.glob("lookback.sqlite3*"):
+                old.unlink()
+            env = {"LOOKBACK_DATA_DIR": str(work), "LOOKBACK_HTTPS": "0", "DJANGO_SETTINGS_MODULE": "lookback.settings"}
+            if database == "postgres":
+                env["DATABASE_URL"] = fresh_postgres(args.pg, "lookback_import_bench")
+            else:
+                env["DATABASE_URL"] = f"sqlite:///{work / 'lookback.sqlite3'}"
+            print(f"[{fmt}] import into {database} …", flush=True)
+            outcome = run_child("import", paths, env)
+            rows = outcome["households"] + outcome["members"]
+            for label in ("first", "again"):
+                o = outcome[label]
+                results["runs"].append(
+                    {
+                        "format": fmt,
+                        "what": f"import {'(re-import, unchanged)' if label == 'again' else ''} → {database}".strip(),
+                        "mb": size,
+                        "rows": rows,
+                        "seconds": o["seconds"],
+                        "rss_mb": o["rss_mb"],
+                        "status": o["status"],
+                        "new": o["new"],
+                        "updated": o["updated"],
+                        "unchanged": o["unchanged"],
+                        "errors": o["errors"],
+                    }
+                )
+                print(
+                    f"    {label}: {o['seconds']:.1f}s ({rows / o['seconds']:,.0f} rows/s), peak {o['rss_mb']:.0f} MB, "
+                    f"{o['status']} new {o['new']:,} updated {o['updated']:,} unchanged {o['unchanged']:,}",
+                    flush=True,
+                )
+            results["runs"][-1]["history_rows"] = outcome["history_rows"]
+
+    print()
+    print("| file | what | seconds | rows/s | × calamine read | peak MB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for fmt in formats:
+        runs = [r for r in results["runs"] if r["format"] == fmt]
+        base = next((r["seconds"] for r in runs if r["what"] == "read: calamine"), None)
+        for r in runs:
+            ratio = f"{r['seconds'] / base:.2f}" if base else "—"
+            print(
+                f"| {fmt} ({r['mb']:.0f} MB) | {r['what']} | {r['seconds']:.1f} | {r['rows'] / r['seconds']:,.0f} | "
+                f"{ratio} | {r['rss_mb']:.0f} |"
+            )
+    (folder / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
+    print(f"\nresults: {folder / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
