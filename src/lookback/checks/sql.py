@@ -101,13 +101,13 @@ class Ctx:
             return f"({expr} ~ '^[0-9]+$')"
         return f"({expr} <> '' AND {expr} NOT GLOB '*[^0-9]*')"
 
-    def agg(self, expr: str, distinct: bool = False) -> str:
-        """Comma-joined values of a group (order stable for unchanged data)."""
+    def agg(self, expr: str, distinct: bool = False, sep: str = ",") -> str:
+        """Joined values of a group (order stable for unchanged data). SQLite's DISTINCT form joins with ","."""
         if self.vendor == "postgresql":
-            return f"STRING_AGG({'DISTINCT ' if distinct else ''}{expr}, ',' ORDER BY {expr})"
+            return f"STRING_AGG({'DISTINCT ' if distinct else ''}{expr}, '{sep}' ORDER BY {expr})"
         if distinct:
             return f"GROUP_CONCAT(DISTINCT {expr})"
-        return f"GROUP_CONCAT({expr}, ',')"
+        return f"GROUP_CONCAT({expr}, '{sep}')"
 
     def text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
@@ -151,6 +151,28 @@ class Ctx:
             f"WHEN json_type({column}, {path}) = 'text' AND TRIM(json_extract({column}, {path})) <> '' "
             f"THEN CAST(json_extract({column}, {path}) AS REAL) END)"
         )
+
+    def json_members(self, column: str, alias: str) -> str:
+        """A FROM-list item: the members of the JSON object in `column` as rows `alias.key`, parsed once
+        per row (per-key extraction would parse the document again for every key on SQLite)."""
+        if self.vendor == "postgresql":
+            return f"jsonb_each_text({column}) AS {alias}(key, value)"
+        return f"json_each({column}) AS {alias}"
+
+    def json_member_text(self, alias: str) -> str:
+        """The value of a `json_members` row as text, spelled like `json_text` spells it."""
+        if self.vendor == "postgresql":
+            return f"COALESCE({alias}.value, '')"
+        return (
+            f"(CASE {alias}.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'null' THEN '' "
+            f"ELSE COALESCE(CAST({alias}.value AS TEXT), '') END)"
+        )
+
+    def text_number(self, expr: str) -> str:
+        """A text holding a decimal number, as a number; NULL when it does not hold one."""
+        if self.vendor == "postgresql":
+            return f"(CASE WHEN {expr} ~ '^\\s*-?[0-9]+(\\.[0-9]+)?\\s*$' THEN CAST({expr} AS NUMERIC) END)"
+        return f"(CASE WHEN TRIM({expr}) <> '' THEN CAST({expr} AS REAL) END)"
 
     def bool_text(self, expr: str) -> str:
         """A nullable boolean column spelled like `json_text` spells JSON booleans."""

@@ -30,23 +30,34 @@ def _members(extra: str = "") -> str:
     return f"FROM {MEMBER} m JOIN {HOUSEHOLD} h ON h.id = m.household_id {extra}"
 
 
+def _scan_members(extra: str = "") -> str:
+    """Members first, then their household: SQLite keeps this order (CROSS JOIN), so conditions on the
+    member are tested before the household is looked up. The query adds `h.id = m.household_id`."""
+    return f"FROM {MEMBER} m CROSS JOIN {HOUSEHOLD} h {extra}"
+
+
 def id_problem(ctx: Ctx, col: str) -> str:
     """Why an ID number fails python-stdnum's checks (see idcheck.py), or NULL when it passes or is an
     old 15-digit number (a rule of its own)."""
     number = f"UPPER({col})"
     total = " + ".join(f"CAST(SUBSTR({col}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
     expected = f"SUBSTR('{CHECK_CHARS}', {ctx.mod(total, 11)} + 1, 1)"
-    y, mo, d = (f"CAST(SUBSTR({col}, {a}, {n}) AS INTEGER)" for a, n in ((7, 4), (11, 2), (13, 2)))
+    # The date is checked on its digits as text (they are all digits by then): fewer casts per row.
+    mo, d = f"SUBSTR({col}, 11, 2)", f"SUBSTR({col}, 13, 2)"
+    y = f"CAST(SUBSTR({col}, 7, 4) AS INTEGER)"
     leap = f"({ctx.mod(y, 4)} = 0 AND {ctx.mod(y, 100)} <> 0 OR {ctx.mod(y, 400)} = 0)"
-    february = f"(CASE WHEN {leap} THEN 29 ELSE 28 END)"
-    days = f"(CASE WHEN {mo} IN (4, 6, 9, 11) THEN 30 WHEN {mo} = 2 THEN {february} ELSE 31 END)"
+    last_day = (
+        f"(CASE {mo} WHEN '02' THEN (CASE WHEN {leap} THEN '29' ELSE '28' END) "
+        f"WHEN '04' THEN '30' WHEN '06' THEN '30' WHEN '09' THEN '30' WHEN '11' THEN '30' ELSE '31' END)"
+    )
     return f"""(CASE
         WHEN COALESCE({col}, '') = '' THEN '证件号码为空'
         WHEN LENGTH({col}) = 15 AND {ctx.digits(col)} THEN NULL
         WHEN LENGTH({col}) <> 18 THEN '证件号码长度为 ' || {ctx.text(f"LENGTH({col})")} || ' 位'
         WHEN NOT {ctx.digits(f"SUBSTR({col}, 1, 17)")} THEN '证件号码前17位含非数字字符'
         WHEN SUBSTR({number}, 18, 1) <> {expected} THEN '证件号码校验码错误（应为 ' || {expected} || '）'
-        WHEN {y} < 1 OR {mo} NOT BETWEEN 1 AND 12 OR {d} < 1 OR {d} > {days} THEN '证件号码中的出生日期无效'
+        WHEN SUBSTR({col}, 7, 4) = '0000' OR {mo} NOT BETWEEN '01' AND '12' OR {d} NOT BETWEEN '01' AND {last_day}
+            THEN '证件号码中的出生日期无效'
         WHEN NOT EXISTS (SELECT 1 FROM {REGION} r WHERE r.code = SUBSTR({col}, 1, 6)) THEN '证件号码地区码无效'
         END)"""
 
@@ -67,7 +78,7 @@ def id_problem(ctx: Ctx, col: str) -> str:
 def id_invalid(ctx: Ctx) -> str:
     return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
         SELECT {ctx.member_subject()}, {ctx.member_name()} || '：' || {id_problem(ctx, "m.id_number")} AS detail
-        {_members()}) x
+        {_scan_members()} WHERE h.id = m.household_id) x
     WHERE x.detail IS NOT NULL"""
 
 
@@ -83,8 +94,8 @@ def id_invalid(ctx: Ctx) -> str:
 )
 def id_old_format(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()}, {ctx.member_name()} || '的证件号码为15位旧号码' AS detail
-    {_members()}
-    WHERE LENGTH(m.id_number) = 15 AND {ctx.digits("m.id_number")}"""
+    {_scan_members()}
+    WHERE h.id = m.household_id AND (LENGTH(m.id_number) = 15 AND {ctx.digits("m.id_number")})"""
 
 
 @rule(
@@ -101,9 +112,11 @@ def id_old_format(ctx: Ctx) -> str:
     ),
 )
 def id_duplicate(ctx: Ctx) -> str:
+    # Numbers seen more than once at all come from the id_number index alone; only their rows are read.
+    candidates = f"""(SELECT id_number FROM {MEMBER} WHERE id_number <> '' GROUP BY id_number HAVING COUNT(*) > 1)"""
     dup = f"""(SELECT m2.id_number, COUNT(*) AS n, {ctx.agg("h2.household_no", distinct=True)} AS households
         FROM {MEMBER} m2 JOIN {HOUSEHOLD} h2 ON h2.id = m2.household_id
-        WHERE {ctx.active("m2")} AND COALESCE(m2.id_number, '') <> ''
+        WHERE m2.id_number IN {candidates} AND {ctx.active("m2")}
         GROUP BY m2.id_number HAVING COUNT(*) > 1)"""
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || '的证件号码在 ' || {ctx.text("d.n")} || ' 名成员中出现（户编号 ' || d.households || '）'
@@ -143,7 +156,7 @@ def member_required_missing(ctx: Ctx) -> str:
     return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
         name || '未填写：' || RTRIM(missing, '、') AS detail
     FROM (SELECT {ctx.member_subject()}, {ctx.member_name()} AS name, {missing} AS missing
-        {_members()} WHERE {ctx.active("m")}) x
+        {_scan_members()} WHERE h.id = m.household_id AND {ctx.active("m")}) x
     WHERE x.missing <> ''"""
 
 
@@ -262,9 +275,9 @@ FEMALE_RELATIONS = (
 def relation_sex(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || '性别登记为' || m.sex || '，与“' || m.relation || '”矛盾' AS detail
-    {_members()}
-    WHERE (m.relation IN {ctx.plist(MALE_RELATIONS)} AND m.sex = '女')
-       OR (m.relation IN {ctx.plist(FEMALE_RELATIONS)} AND m.sex = '男')"""
+    {_scan_members()}
+    WHERE h.id = m.household_id AND ((m.relation IN {ctx.plist(MALE_RELATIONS)} AND m.sex = '女')
+       OR (m.relation IN {ctx.plist(FEMALE_RELATIONS)} AND m.sex = '男'))"""
 
 
 @rule(
@@ -371,10 +384,10 @@ def age_school_mismatch(ctx: Ctx) -> str:
     age = ctx.age("m.id_number")
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || ' ' || {ctx.text(age)} || ' 岁，在校生状况为' || m.school_status AS detail
-    {_members()}
-    WHERE {ctx.active("m")} AND (
+    {_scan_members()}
+    WHERE h.id = m.household_id AND ({ctx.active("m")} AND (
         (m.school_status IN {ctx.plist(codes.SENIOR_GRADES)} AND {age} <= {senior})
-        OR (m.school_status IN {ctx.plist(codes.PRIMARY_GRADES)} AND {age} >= {primary}))"""
+        OR (m.school_status IN {ctx.plist(codes.PRIMARY_GRADES)} AND {age} >= {primary})))"""
 
 
 @rule(
@@ -425,41 +438,44 @@ MEMBER_BOOL_FIELDS = (
 )
 
 
-def _json_bool(ctx: Ctx, column: str, key: str) -> str:
-    value = ctx.json_text(column, key)
+def _bool_text(value: str) -> str:
+    """A snapshot's yes/no spelled 'true' / 'false' / ''."""
     return (
         f"(CASE WHEN {value} IN ('true', '是', '1', 'True') THEN 'true' "
         f"WHEN {value} IN ('false', '否', '0', 'False') THEN 'false' ELSE '' END)"
     )
 
 
-def _diff_text(ctx: Ctx, alias: str, data: str, text_fields, number_fields=(), bool_fields=()) -> str:
-    pieces = []
-    for field, label in text_fields:
-        theirs = ctx.json_text(data, field)
-        pieces.append(
-            f"CASE WHEN {ctx.json_has_key(data, field)} AND COALESCE({alias}.{field}, '') <> {theirs} "
-            f"THEN '{label}：本系统“' || COALESCE({alias}.{field}, '') || '”，国扶“' || {theirs} || '”；' ELSE '' END"
-        )
-    for field, label in number_fields:
-        theirs = ctx.json_num(data, field)
-        differs = f"(({alias}.{field} IS NULL) <> ({theirs} IS NULL) OR ABS({alias}.{field} - {theirs}) >= 0.5)"
-        pieces.append(
-            f"CASE WHEN {ctx.json_has_key(data, field)} AND {differs} "
-            f"THEN '{label}：本系统 ' || {ctx.int_text(f'{alias}.{field}', '空')} || '，国扶 '"
-            f" || {ctx.int_text(theirs, '空')} || '；' ELSE '' END"
-        )
-    for field, label in bool_fields:
-        ours, theirs = ctx.bool_text(f"{alias}.{field}"), _json_bool(ctx, data, field)
-        pieces.append(
-            f"CASE WHEN {ctx.json_has_key(data, field)} AND {ours} <> {theirs} "
-            f"THEN '{label}：本系统“' || {_yes_no(ours)} || '”，国扶“' || {_yes_no(theirs)} || '”；' ELSE '' END"
-        )
-    return " || ".join(pieces)
-
-
 def _yes_no(expr: str) -> str:
     return f"(CASE {expr} WHEN 'true' THEN '是' WHEN 'false' THEN '否' ELSE '空' END)"
+
+
+def _differences(ctx: Ctx, alias: str, pair: str, text_fields=(), number_fields=(), bool_fields=()) -> tuple[str, str]:
+    """For a row `pair` of `ctx.json_members` (one field of the snapshot) against the registry row
+    `alias`: the condition "this field differs" and the text describing the difference. A field the
+    export did not have is not a member of the object, so it is never compared."""
+    theirs = ctx.json_member_text(pair)
+    differs, texts = [], []
+    for field, label in text_fields:
+        ours = f"COALESCE({alias}.{field}, '')"
+        differs.append(f"WHEN '{field}' THEN {ours} <> {theirs}")
+        texts.append(f"WHEN '{field}' THEN '{label}：本系统“' || {ours} || '”，国扶“' || {theirs} || '”'")
+    for field, label in number_fields:
+        ours, number = f"{alias}.{field}", ctx.text_number(theirs)
+        differs.append(f"WHEN '{field}' THEN (({ours} IS NULL) <> ({number} IS NULL) OR ABS({ours} - {number}) >= 0.5)")
+        texts.append(
+            f"WHEN '{field}' THEN '{label}：本系统 ' || {ctx.int_text(ours, '空')} || '，国扶 '"
+            f" || {ctx.int_text(number, '空')}"
+        )
+    for field, label in bool_fields:
+        ours, flag = ctx.bool_text(f"{alias}.{field}"), _bool_text(theirs)
+        differs.append(f"WHEN '{field}' THEN {ours} <> {flag}")
+        texts.append(
+            f"WHEN '{field}' THEN '{label}：本系统“' || {_yes_no(ours)} || '”，国扶“' || {_yes_no(flag)} || '”'"
+        )
+    keys = [f for f, _label in (*text_fields, *number_fields, *bool_fields)]
+    condition = f"{pair}.key IN {ctx.plist(keys)} AND (CASE {pair}.key {' '.join(differs)} ELSE FALSE END)"
+    return condition, f"(CASE {pair}.key {' '.join(texts)} END)"
 
 
 @rule(
@@ -478,17 +494,21 @@ def _yes_no(expr: str) -> str:
     uses=(SNAPSHOT,),
 )
 def national_household_mismatch(ctx: Ctx) -> str:
-    place = (
-        "CASE WHEN COALESCE(nh.division_code, '') <> '' AND nh.division_code <> h.division_code "
-        "THEN '所在村：本系统 ' || h.division_code || '，国扶 ' || nh.division_code || '；' ELSE '' END"
-    )
-    diff = place + " || " + _diff_text(ctx, "h", "nh.data", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS)
-    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
-        '与国扶系统不一致：' || RTRIM(diff, '；') AS detail
-    FROM (SELECT {ctx.household_subject()}, {diff} AS diff
-        FROM {HOUSEHOLD} h JOIN {NATIONAL_HOUSEHOLD} nh
-            ON nh.snapshot_id = {int(ctx.snapshot_id or 0)} AND nh.household_no = h.household_no) x
-    WHERE x.diff <> ''"""
+    snapshot = int(ctx.snapshot_id or 0)
+    condition, text = _differences(ctx, "h", "j", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS)
+    same = f"nh.snapshot_id = {snapshot} AND nh.household_no = h.household_no"
+    pairs = f"{HOUSEHOLD} h JOIN {NATIONAL_HOUSEHOLD} nh ON {same}"
+    return f"""SELECT {ctx.household_subject()}, '与国扶系统不一致：' || d.diffs AS detail
+    FROM (SELECT hid, {ctx.agg("diff", sep="；")} AS diffs FROM (
+            SELECT h.id AS hid, '所在村：本系统 ' || h.division_code || '，国扶 ' || nh.division_code AS diff
+            FROM {pairs}
+            WHERE COALESCE(nh.division_code, '') <> '' AND nh.division_code <> h.division_code
+            UNION ALL
+            SELECT h.id AS hid, {text} AS diff
+            FROM {pairs} CROSS JOIN {ctx.json_members("nh.data", "j")}
+            WHERE {condition}
+        ) one GROUP BY hid) d
+    JOIN {HOUSEHOLD} h ON h.id = d.hid"""
 
 
 @rule(
@@ -507,25 +527,25 @@ def national_household_mismatch(ctx: Ctx) -> str:
     uses=(SNAPSHOT,),
 )
 def national_member_mismatch(ctx: Ctx) -> str:
-    fields = MEMBER_TEXT_FIELDS
     snapshot = int(ctx.snapshot_id or 0)
-    by_no = _diff_text(ctx, "m", "nm.data", (*fields, ("id_number", "证件号码")), (), MEMBER_BOOL_FIELDS)
-    by_id = _diff_text(ctx, "m", "nm.data", fields, (), MEMBER_BOOL_FIELDS)
-    subject = ctx.member_subject()
-    return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
-        {ctx.member_name("x")} || '与国扶系统不一致：' || RTRIM(diff, '；') AS detail
-    FROM (
-        SELECT {subject}, m.name, m.relation, {by_no} AS diff
-        FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.member_no = nm.member_no
-        JOIN {HOUSEHOLD} h ON h.id = m.household_id
-        WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') <> ''
-        UNION ALL
-        SELECT {subject}, m.name, m.relation, {by_id} AS diff
-        FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.id_number = nm.id_number
-        JOIN {HOUSEHOLD} h ON h.id = m.household_id AND h.household_no = nm.household_no
-        WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') = ''
-    ) x
-    WHERE x.diff <> ''"""
+    by_no, by_no_text = _differences(
+        ctx, "m", "j", (*MEMBER_TEXT_FIELDS, ("id_number", "证件号码")), (), MEMBER_BOOL_FIELDS
+    )
+    by_id, by_id_text = _differences(ctx, "m", "j", MEMBER_TEXT_FIELDS, (), MEMBER_BOOL_FIELDS)
+    return f"""SELECT {ctx.member_subject()}, {ctx.member_name()} || '与国扶系统不一致：' || d.diffs AS detail
+    FROM (SELECT mid, {ctx.agg("diff", sep="；")} AS diffs FROM (
+            SELECT m.id AS mid, {by_no_text} AS diff
+            FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.member_no = nm.member_no
+            CROSS JOIN {ctx.json_members("nm.data", "j")}
+            WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') <> '' AND {by_no}
+            UNION ALL
+            SELECT m.id AS mid, {by_id_text} AS diff
+            FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.id_number = nm.id_number
+            JOIN {HOUSEHOLD} hh ON hh.id = m.household_id AND hh.household_no = nm.household_no
+            CROSS JOIN {ctx.json_members("nm.data", "j")}
+            WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') = '' AND {by_id}
+        ) one GROUP BY mid) d
+    JOIN {MEMBER} m ON m.id = d.mid JOIN {HOUSEHOLD} h ON h.id = m.household_id"""
 
 
 @rule(
@@ -599,8 +619,8 @@ def students_mismatch(ctx: Ctx) -> str:
             THEN '在教育部门在校学生名单中（' || COALESCE(NULLIF(dl.category, ''), '学段未填')
                 || '），系统登记为' || COALESCE(NULLIF(m.school_status, ''), '未填写')
             ELSE '登记为' || m.school_status || '，但不在教育部门在校学生名单中' END AS detail
-    {_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('students')} AND dl.id_number = m.id_number")}
-    WHERE {ctx.active("m")} AND (
+    {_scan_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('students')} AND dl.id_number = m.id_number")}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND (
         (dl.id IS NOT NULL AND NOT ({ctx.student("m")}))
         OR (dl.id IS NULL AND m.school_status IN {school_grades}))"""
 
@@ -626,8 +646,9 @@ def disabled_mismatch(ctx: Ctx) -> str:
             THEN '在残联名单中（' || COALESCE(NULLIF(dl.category, ''), '类别未填') || '），健康状况登记为'
                 || COALESCE(NULLIF(m.health, ''), '未填写')
             ELSE '健康状况登记为残疾，但不在残联残疾人名单中' END AS detail
-    {_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('disabled')} AND dl.id_number = m.id_number")}
-    WHERE {ctx.active("m")} AND ((dl.id IS NOT NULL AND NOT {disabled}) OR (dl.id IS NULL AND {disabled}))"""
+    {_scan_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('disabled')} AND dl.id_number = m.id_number")}
+    WHERE h.id = m.household_id AND {ctx.active("m")}
+      AND ((dl.id IS NOT NULL AND NOT {disabled}) OR (dl.id IS NULL AND {disabled}))"""
 
 
 @rule(
@@ -682,9 +703,10 @@ def labor_contradiction(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || ' ' || {ctx.text(ctx.age("m.id_number"))} || ' 岁、健康、非在校生，劳动技能却为'
         || m.labour_skill AS detail
-    {_members()}
-    WHERE {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)} AND m.health = '健康'
-      AND NOT ({ctx.student("m")}) AND m.labour_skill IN {ctx.plist(["丧失劳动力", "无劳动力"])}"""
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)}
+      AND m.health = '健康' AND NOT ({ctx.student("m")})
+      AND m.labour_skill IN {ctx.plist(["丧失劳动力", "无劳动力"])}"""
 
 
 @rule(
@@ -784,8 +806,8 @@ def workers_without_wage(ctx: Ctx) -> str:
 def work_months_range(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || '务工时间为 ' || {ctx.text("m.work_months")} || ' 个月' AS detail
-    {_members()}
-    WHERE m.work_months < 0 OR m.work_months > 12"""
+    {_scan_members()}
+    WHERE h.id = m.household_id AND (m.work_months < 0 OR m.work_months > 12)"""
 
 
 @rule(

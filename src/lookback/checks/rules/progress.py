@@ -20,6 +20,12 @@ def _hh_members(extra: str = "") -> str:
     return f"FROM {MEMBER} m JOIN {HOUSEHOLD} h ON h.id = m.household_id {extra}"
 
 
+def _scan_members(extra: str = "") -> str:
+    """Members first, then their household: SQLite keeps this order (CROSS JOIN), so conditions on the
+    member are tested before the household is looked up. The query adds `h.id = m.household_id`."""
+    return f"FROM {MEMBER} m CROSS JOIN {HOUSEHOLD} h {extra}"
+
+
 @rule(
     code="R2-01",
     topic="income_below_line",
@@ -76,8 +82,8 @@ def _insurance(ctx: Ctx, column: str, kind: str, what: str, exempt: str = "") ->
     listed = ctx.on_list(kind, "m.id_number", "COALESCE(dl.status, '') NOT IN ('未参保', '停保', '退保')")
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || '未参加{what}' || CASE WHEN m.{column} IS NULL THEN '（未填写）' ELSE '' END AS detail
-    {_hh_members()}
-    WHERE {ctx.active("m")} AND m.{column} IS NOT TRUE {exempt} AND NOT {listed}"""
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND m.{column} IS NOT TRUE {exempt} AND NOT {listed}"""
 
 
 @rule(
@@ -154,8 +160,9 @@ def school_dropout(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || ' ' || {ctx.text(ctx.age("m.id_number"))} || ' 岁，在校生状况为“'
         || COALESCE(NULLIF(m.school_status, ''), '未填写') || '”，不在在校学生名单中' AS detail
-    {_hh_members()}
-    WHERE {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)} AND NOT ({ctx.student("m")})
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)}
+      AND NOT ({ctx.student("m")})
       AND NOT {ctx.on_list("students", "m.id_number")}"""
 
 
@@ -176,8 +183,9 @@ def school_dropout(ctx: Ctx) -> str:
 def edu_subsidy(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || '为' || m.school_status || '，教育资助发放名单中无记录' AS detail
-    {_hh_members()}
-    WHERE {ctx.active("m")} AND {ctx.student("m")} AND NOT {ctx.on_list("edu_subsidy", "m.id_number")}"""
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND {ctx.student("m")}
+      AND NOT {ctx.on_list("edu_subsidy", "m.id_number")}"""
 
 
 @rule(
@@ -280,8 +288,8 @@ def _list_vs_flag(ctx: Ctx, kind: str, column: str, label: str, list_label: str)
         {ctx.member_name()} || CASE WHEN m.{column} IS TRUE
             THEN '系统登记{label}，但不在{list_label}中'
             ELSE '在{list_label}中，但系统未登记{label}' END AS detail
-    {_hh_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p(kind)} AND dl.id_number = m.id_number")}
-    WHERE {ctx.active("m")}
+    {_scan_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p(kind)} AND dl.id_number = m.id_number")}
+    WHERE h.id = m.household_id AND {ctx.active("m")}
       AND (CASE WHEN m.{column} IS TRUE THEN 1 ELSE 0 END) <> (CASE WHEN dl.id IS NULL THEN 0 ELSE 1 END)"""
 
 
@@ -380,12 +388,13 @@ def unemployed_no_help(ctx: Ctx) -> str:
     return f"""SELECT {ctx.member_subject()},
         {ctx.member_name()} || ' ' || {ctx.text(ctx.age("m.id_number"))} || ' 岁，' || m.labour_skill
         || '，未务工，家庭无就业帮扶、技能培训或公益性岗位措施' AS detail
-    {_hh_members()}
-    WHERE {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)} AND m.health = '健康'
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND {ctx.age_between("m.id_number", low, high)}
+      AND m.health = '健康'
       AND m.labour_skill IN {ctx.plist(["普通劳动力", "技能劳动力"])} AND NOT ({ctx.student("m")})
       AND NOT ({ctx.working("m")})
       AND NOT {ctx.on_list("employment", "m.id_number")} AND NOT {ctx.on_list("public_jobs", "m.id_number")}
-      AND NOT EXISTS (SELECT 1 FROM {MEASURE} ms WHERE ms.household_id = h.id
+      AND NOT EXISTS (SELECT 1 FROM {MEASURE} ms WHERE ms.household_id = m.household_id
           AND ms.measure_type IN {ctx.plist(EMPLOYMENT_MEASURES)})"""
 
 
