@@ -27,6 +27,8 @@ dangerous_house                 1.5 %  households                 house C级/D�
 relocation_not_moved_in         0.6 %  households                 2016/2017 造福工程 household not moved in
 dibao_not_on_list               1 %    households                 registry says 低保, 民政's list does not
 dibao_not_in_registry           1 %    households                 on 民政's 低保 list, registry says not 低保
+dibao_missing                   1 %    households                 no labour, yet neither 低保 nor 特困 (应纳未纳)
+loan_unmet                      1 %    households                 缺资金 and no 小额信贷 (measure or bank list)
 unemployed_no_help              1.5 %  households                 a labour-capable member idle, no job/training measure
 loan_overdue                    0.5 %  households                 小额信贷 due in 2018, 逾期 on the bank's list
 id_invalid                      0.4 %  members                    18-digit ID with a wrong check digit
@@ -48,14 +50,21 @@ no_visit                        3 %    households                 no visit in De
 handbook_unfilled               3 %    households                 December visit: a handbook not filled in
 helper_unknown                  1.5 %  households                 December visit: does not know the helper
 dissatisfied                    1 %    households                 December visit: 不满意
-edu_subsidy_missing             1 %    preschool/compulsory pupils  not on the education-subsidy list
+checkin_low                     3 %    households                 fewer than 4 check-ins (visits) in 2018
+edu_subsidy_missing             1 %    students                   not on the education-subsidy list
 national_mismatch               2 %    households                 one field differs in the 2018-11-30 snapshot
 national_missing_in_snapshot    0.5 %  households                 household not in the snapshot
 national_missing_in_registry    0.3 %  households                 snapshot household not in the registry
 ==============================  =====  =========================  ========================================
 
-Normal helpers have 3–5 households (the campaign's limit is taken as 5); visits, except where a
-problem says otherwise, fall in the campaign's visit window with both handbooks filled.
+What the clean part holds to (so the rules find the planted problems and little else): helpers have
+3–5 households (the campaign's limit is taken as 5); every household has a December visit in the
+campaign's window with both handbooks filled, and 4–6 check-ins in 2018 (campaign parameter
+`checkins_required`, default 4); households without labour are on 低保 or 特困, and households outside
+them earn above the 低保 standard (campaign parameter `dibao_standard`, default 7,200 yuan); every
+household short of capital (缺资金) has a micro-loan; every cause has a measure that addresses it; each
+household has a current measure; 0.4 % of houses are being renovated (C级, 改造中), which the
+dangerous-house rule rightly lists too.
 Some consequences are natural and not listed: a member with a broken ID does not match the
 department lists (they carry the right number), and a household may carry several problems.
 """
@@ -123,6 +132,8 @@ PROBLEMS: dict[str, Share] = {
     "relocation_not_moved_in": Share(0.006, "households", "relocation_not_moved_in"),
     "dibao_not_on_list": Share(0.01, "households", "dibao_mismatch"),
     "dibao_not_in_registry": Share(0.01, "households", "dibao_mismatch"),
+    "dibao_missing": Share(0.01, "households", "dibao_missing"),
+    "loan_unmet": Share(0.01, "households", "loan_unmet"),
     "unemployed_no_help": Share(0.015, "households", "unemployed_no_help"),
     "loan_overdue": Share(0.005, "households", "loan_overdue"),
     "id_invalid": Share(0.004, "members", "id_invalid"),
@@ -144,7 +155,8 @@ PROBLEMS: dict[str, Share] = {
     "handbook_unfilled": Share(0.03, "households", "handbook_unfilled"),
     "helper_unknown": Share(0.015, "households", "helper_unknown"),
     "dissatisfied": Share(0.01, "households", "dissatisfied"),
-    "edu_subsidy_missing": Share(0.01, "preschool and compulsory pupils", "edu_subsidy"),
+    "checkin_low": Share(0.03, "households", "checkin_low"),
+    "edu_subsidy_missing": Share(0.01, "students", "edu_subsidy"),
     "national_mismatch": Share(0.02, "households", "national_mismatch"),
     "national_missing_in_snapshot": Share(0.005, "households", "national_missing"),
     "national_missing_in_registry": Share(0.003, "households", "national_missing"),
@@ -321,6 +333,7 @@ class HouseholdData:
     relocation_site: str = ""
     loan: dict[str, Any] | None = None
     no_job_measures: bool = False
+    dibao_missing: bool = False
     snapshot_only: bool = False
 
     @property
@@ -417,8 +430,12 @@ class Generator:
         poverty_lines: dict[int, Decimal],
         visit_start: date,
         visit_end: date,
+        dibao_standard: float = 7200,
+        checkins_required: int = 4,
     ) -> None:
         self.rng = random.Random(seed)
+        self.dibao_standard = dibao_standard
+        self.checkins_required = checkins_required
         self.n_households = households
         self.villages = villages
         self.lines = poverty_lines
@@ -757,7 +774,8 @@ class Generator:
         if hh.kind == "elder_alone" and rng.random() < 0.35:
             hh.attribute = "特困供养脱贫户"
             members[0].is_tekun = True
-        elif (not capable and rng.random() < 0.7) or rng.random() < 0.12:
+        elif not capable or rng.random() < 0.12:
+            # 兜底: every household without labour is on 低保 or 特困 (应纳尽纳), plus some others.
             hh.attribute = "低保脱贫户"
             for m in members:
                 m.is_dibao = True
@@ -818,7 +836,16 @@ class Generator:
         # Structure first (it removes rows): each household at most one of these.
         multi = [hh for hh in households if len(hh.members) >= 2]
         # Not where the head may be the only ill, disabled or studying member the cause rests on.
-        headless_pool = [hh for hh in multi if hh.main_cause not in ("因病", "因残", "因学")]
+        headless_pool = [
+            hh
+            for hh in multi
+            if hh.main_cause not in ("因病", "因残", "因学")
+            and not (
+                hh.members[0].capable
+                and sum(m.capable for m in hh.members) == 1
+                and not any(m.is_dibao or m.is_tekun for m in hh.members)
+            )
+        ]
         for hh in self._pick_households("head_missing", headless_pool, multi, group="structure"):
             # The head's row is gone (died, moved); the household's head fields were never updated.
             hh.members = [m for m in hh.members if m.relation != "户主"]
@@ -855,17 +882,21 @@ class Generator:
                 if h is not hh and id(o) not in taken and o.relation != "户主"
             ]
 
-        household_of = {id(m): hh for hh, m in all_members}
-        with_twins = [m for hh, m in all_members if id(m) not in taken and twins(hh, m)]
-        for m in self._pick("id_duplicate", with_twins, n_members, group="id"):
-            hh = household_of[id(m)]
-            source = twins(hh, m)
-            if not source:
+        # Draw people in random order until enough of them have a twin (checking everyone is slow).
+        pool = [(hh, m) for hh, m in all_members if id(m) not in taken]
+        rng.shuffle(pool)
+        wanted = self._count("id_duplicate", n_members)
+        pairs = 0
+        for hh, m in pool:
+            if pairs == wanted:
+                break
+            if id(m) in taken or not (source := twins(hh, m)):
                 continue
             other = rng.choice(source)
-            taken.add(id(other))
+            taken.update((id(m), id(other)))
             self._set_id(hh, m, other.id_number)
             self.manifest["id_duplicate"] += [m.member_no, other.member_no]  # both holders of the number
+            pairs += 1
 
         # Other departments know these people by their right number, so a problem that compares the
         # registry with a list would be blurred by a broken ID: those people and households are left out.
@@ -881,9 +912,29 @@ class Generator:
                 setattr(m, flag, False)
 
         # Households whose causes depend on who is ill, disabled or at school are left out of the
-        # problems below that would change that, so they do not contradict their causes by accident.
+        # problems below that would change that, so they do not contradict their causes by accident;
+        # nor is the only worker of a household outside 低保 made unable to work (it would then need 低保).
         def causes(hh: HouseholdData) -> set[str]:
             return {hh.main_cause, *hh.other_causes}
+
+        def sole_worker(hh: HouseholdData, m: MemberData) -> bool:
+            return (
+                m.capable
+                and sum(o.capable for o in hh.members) == 1
+                and not any(o.is_dibao or o.is_tekun for o in hh.members)
+            )
+
+        uncovered = [
+            hh
+            for hh in households
+            if hh.attribute == "低保脱贫户"
+            and not any(m.capable for m in hh.members)
+            and id(hh) not in self._id_households
+        ]
+        for hh in self._pick_households("dibao_missing", uncovered, households, group="dibao"):
+            hh.attribute, hh.dibao_missing = "一般脱贫户", True
+            for m in hh.members:
+                m.is_dibao = False
 
         children = [(hh, m) for hh, m in all_members if 6 <= m.age <= 15]
         for _, m in self._pick_members(
@@ -895,7 +946,11 @@ class Generator:
         mismatch_pool = [(hh, m) for hh, m in students if 12 <= m.age <= 14] + [
             (hh, m)
             for hh, m in all_members
-            if 20 <= m.age <= 30 and not m.in_school and m.relation != "户主" and "因学" not in causes(hh)
+            if 20 <= m.age <= 30
+            and not m.in_school
+            and m.relation != "户主"
+            and "因学" not in causes(hh)
+            and not sole_worker(hh, m)
         ]
         for _, m in self._pick_members("age_school_mismatch", mismatch_pool, len(students)):
             if m.in_school:
@@ -908,7 +963,10 @@ class Generator:
         simple = [
             (hh, m)
             for hh, m in all_members
-            if not causes(hh) & {"因病", "因残", "因学"} and m.relation != "户主" and not m.in_school
+            if not causes(hh) & {"因病", "因残", "因学"}
+            and m.relation != "户主"
+            and not m.in_school
+            and not sole_worker(hh, m)
         ]
         fields = ("education", "school_status", "health", "labour_skill")
         for i, (_, m) in enumerate(self._pick_members("required_missing", simple, n_members)):
@@ -1007,7 +1065,11 @@ class Generator:
             if m.in_school and m.school_status != "学前教育":
                 transfer += rng.randint(500, 2500)
         line = float(self._line(hh.exit_year))
-        floor = line * rng.uniform(1.25, 2.2) * size
+        floor_per_head = line * rng.uniform(1.25, 2.2)
+        if not hh.dibao_missing and not any(m.is_dibao or m.is_tekun for m in hh.members):
+            # Households outside 低保 live above its standard; those below it would have to be on it.
+            floor_per_head = max(floor_per_head, self.dibao_standard * rng.uniform(1.05, 1.6))
+        floor = floor_per_head * size
         net = wage + business - costs + prop + transfer
         if net < floor:
             # Farming makes up the rest: gross output rises, and its costs with it.
@@ -1061,10 +1123,10 @@ class Generator:
                 hh.house_grade, hh.renovation_status = "B级", "已改造"
                 finished = date(rng.randint(2015, 2018), rng.randint(1, 11), rng.randint(1, 28))
                 hh.housing_entry = {"grade": grade, "status": "已改造", "finished": finished}
-            elif r < 0.09:
+            elif r < 0.084:
                 hh.house_grade, hh.renovation_status = "C级", "改造中"
                 hh.housing_entry = {"grade": "C级", "status": "改造中", "finished": None}
-            elif r < 0.16 and any(m.work_status for m in hh.members):
+            elif r < 0.154 and any(m.work_status for m in hh.members):
                 hh.is_relocated = True
                 hh.relocation_year = int(_Picker({2014: 1, 2015: 2, 2016: 3, 2017: 3, 2018: 1})(rng))
                 hh.moved_in = hh.relocation_year < 2018 or rng.random() < 0.7
@@ -1242,7 +1304,9 @@ class Generator:
 
         for cause in [hh.main_cause, *hh.other_causes]:
             options = [k for k in CAUSE_MEASURES.get(cause, ("产业扶持",)) if applicable(k)]
-            if options:
+            if cause == "缺资金":
+                wanted.append("小额信贷")  # 应贷尽贷: lend to every household short of capital
+            elif options:
                 wanted.append(options[0] if rng.random() < 0.6 else rng.choice(options))
         for kind, condition in (
             ("低保兜底", dibao),
@@ -1376,6 +1440,16 @@ class Generator:
             helper = hh.first_helper()
             hh.measures = [self._measure(hh, "生活救助", helper) for _ in range(rng.choice((1, 2)))]
             hh.loan = None
+        short_of_capital = [
+            hh
+            for hh in households
+            if "缺资金" in (hh.main_cause, *hh.other_causes) and any(m.measure_type == "小额信贷" for m in hh.measures)
+        ]
+        for hh in self._pick_households("loan_unmet", short_of_capital, households, group="measures"):
+            hh.measures = [m for m in hh.measures if m.measure_type != "小额信贷"]
+            hh.loan = None
+            if not any(m.measure_type == "产业扶持" for m in hh.measures):
+                hh.measures.append(self._measure(hh, "产业扶持", hh.first_helper(), year=2018))
         clean_ids = [hh for hh in households if id(hh) not in self._id_households and hh.head is not None]
         for hh in self._pick_households("loan_overdue", clean_ids, households, group="measures"):
             hh.measures = [m for m in hh.measures if m.measure_type != "小额信贷"]
@@ -1404,12 +1478,12 @@ class Generator:
                 Decimal(f"{lat + rng.uniform(-0.004, 0.004):.6f}"),
             )
 
-        earlier: list[date] = []
-        if rng.random() < 0.8:
-            earlier.append(date(2018, 2, rng.randint(1, 14)))  # before the Spring Festival
-        for _ in range(rng.randint(0, 2)):
-            earlier.append(date(2018, rng.randint(3, 11), rng.randint(1, 28)))
-        for day in sorted(set(earlier)):
+        # Check-ins through the year: the Spring Festival visit and a few more, so that with December's
+        # there are at least `checkins_required` in the twelve months before the reference date.
+        earlier: set[date] = {date(2018, 2, rng.randint(1, 14))}
+        while len(earlier) < self.checkins_required - 1 + rng.choice((0, 0, 1, 2)):
+            earlier.add(date(2018, rng.randint(3, 11), rng.randint(1, 28)))
+        for day in sorted(earlier):
             kind = "节日慰问" if day.month == 2 else rng.choice(("了解基本情况", "宣传扶贫政策", "落实资金项目"))
             lon_v, lat_v = where()
             hh.visits.append(VisitData(helper, helper_name, at(day), kind, lon_v, lat_v, names.VISIT_CONTENTS[kind]))
@@ -1442,6 +1516,27 @@ class Generator:
         rng = self.rng
         for hh in self._pick_households("no_visit", households, households, group="visits"):
             hh.visits = [v for v in hh.visits if not self.visit_start <= v.visited_at.date() <= self.visit_end]
+            if len(hh.visits) < self.checkins_required:
+                # Visited in November instead: the household misses December, not its check-ins.
+                late = hh.visits[-1]
+                moment = time(rng.randint(8, 17), rng.randint(0, 59), rng.randint(0, 59), tzinfo=TZ)
+                day = datetime.combine(date(2018, 11, rng.randint(29, 30)), moment)
+                kind = "了解基本情况"
+                hh.visits.append(
+                    VisitData(
+                        late.helper,
+                        late.helper_name,
+                        day,
+                        kind,
+                        late.longitude,
+                        late.latitude,
+                        names.VISIT_CONTENTS[kind],
+                    )
+                )
+        for hh in self._pick_households("checkin_low", households, households, group="visits"):
+            december = self._december(hh)
+            keep = rng.randint(0, self.checkins_required - 2)
+            hh.visits = [v for v in hh.visits if v is not december][:keep] + [december]
         for hh in self._pick_households("handbook_unfilled", households, households, group="visits"):
             visit = self._december(hh)
             if rng.random() < 0.5:
@@ -1492,7 +1587,7 @@ class Generator:
                 group="dibao",
             )
         }
-        edu_pool = [(hh, m) for hh in households for m in hh.members if m.school_status in COMPULSORY_OR_PRESCHOOL]
+        edu_pool = [(hh, m) for hh in households for m in hh.members if m.in_school and not m.not_at_school]
         no_subsidy = {id(m) for _, m in self._pick_members("edu_subsidy_missing", edu_pool, len(edu_pool), "edu")}
 
         for hh in households:
@@ -1538,7 +1633,7 @@ class Generator:
                 if m.in_school and not m.not_at_school:
                     school, stage, grade = self._school(hh, m)
                     add("students", hh, m, category=stage, attributes={"学校": school, "年级": grade, "学段": stage})
-                    if id(m) not in no_subsidy and m.school_status != "大专及以上":
+                    if id(m) not in no_subsidy:
                         program = {
                             "学前": "学前教育幼儿资助",
                             "小学": "义务教育家庭经济困难学生生活补助",
@@ -1546,6 +1641,7 @@ class Generator:
                             "高中": "普通高中国家助学金",
                             "中职": "中职国家助学金",
                             "高职": "雨露计划职业教育补助",
+                            "本科": "高校家庭经济困难新生入学资助",
                         }.get(stage, "教育扶贫资助")
                         paid = date(2018, rng.randint(9, 11), rng.randint(1, 28))
                         amount = rng.choice((500, 625, 1000, 1250, 1500, 3000))
