@@ -176,6 +176,13 @@ def test_enter_a_problem_on_a_phone(page, world) -> None:
     assert problem.household == world.songkou and problem.dimension == 5 and problem.source == "visit"
     page.goto(f"{page.base_url}/ledger/")
     screenshot(page, "ledger-list-phone")
+    # Printed: the table alone, every column, no navigation, filters or buttons.
+    page.set_viewport_size({"width": 1123, "height": 794})
+    page.emulate_media(media="print")
+    assert page.locator("#problem-table").is_visible()
+    assert page.locator("#problem-table th", has_text="乡镇").is_visible()
+    assert not page.locator("#filters").is_visible() and not page.locator("nav.navbar").is_visible()
+    screenshot(page, "ledger-list-print")
 
 
 def _docx_text(content: bytes) -> str:

@@ -165,3 +165,25 @@ def test_report_status(client, world):
     assert all(r["county"] == "永泰县" for r in rows)
     response = client.get(f"{BASE}/reports/{report.pk}", **_auth(world.users[Role.VILLAGE]))
     assert response.status_code == 404
+
+
+def test_absurd_page_is_a_422_not_a_500(client, world):
+    response = client.get(f"{BASE}/problems", {"page": 10**30}, **_auth(world.users[Role.CITY]))
+    assert response.status_code == 422
+
+
+def test_nul_characters_are_a_4xx_everywhere(client, world):
+    t = _auth(world.users[Role.TOWNSHIP])
+    for param in ("q", "responsible", "campaign"):
+        assert client.get(f"{BASE}/problems", {param: "王\x00"}, **t).status_code == 422, param
+    response = client.post(
+        f"{BASE}/problems",
+        {"source": "self_check", "dimension": 1, "description": "问题\x00"},
+        content_type="application/json",
+        **t,
+    )
+    assert response.status_code == 422
+    client.force_login(world.users[Role.TOWNSHIP])
+    assert client.get("/ledger/household-lookup/", {"household_no": "H\x00"}).status_code == 200
+    assert client.get("/ledger/reports/", {"campaign": "fz\x002018"}).status_code == 200
+    assert not Problem.objects.exists()

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
 from lookback.accounts.models import User
-from lookback.api.schemas import ErrorOut
+from lookback.api.pagination import BoundedPageNumberPagination
+from lookback.api.schemas import NO_NUL, ErrorOut
 from lookback.campaigns.selectors import get_campaign
 from lookback.divisions.models import Division
 from lookback.ledger import selectors, services
@@ -54,15 +55,15 @@ def _username(user: Any) -> str | None:
 
 
 class ProblemFilterIn(Schema):
-    campaign: str | None = Field(None, max_length=30, description="回头看活动代码；默认为当前活动")
+    campaign: str | None = Field(None, pattern=NO_NUL, max_length=30, description="回头看活动代码；默认为当前活动")
     state: State | None = Field(None, description="整改状态")
     dimension: int | None = Field(None, ge=1, le=6, description="维度 1–6")
     source: Source | None = Field(None, description="问题来源")
     band: Band | None = Field(None, description="整改时限分档（相对今天）")
     severity: Severity | None = Field(None, description="严重程度")
     division: str | None = Field(None, pattern=r"^\d{2,12}$", description="行政区划代码或其前缀")
-    responsible: str | None = Field(None, max_length=50, description="责任人姓名")
-    q: str | None = Field(None, max_length=40, description="问题描述、户编号、户主或问题编号")
+    responsible: str | None = Field(None, pattern=NO_NUL, max_length=50, description="责任人姓名")
+    q: str | None = Field(None, pattern=NO_NUL, max_length=40, description="问题描述、户编号、户主或问题编号")
 
 
 class HouseholdRefOut(Schema):
@@ -210,42 +211,42 @@ class ProblemDetailOut(ProblemOut):
 class ProblemCreateIn(Schema):
     source: Source = Field(..., description="问题来源（不能是规则比对）")
     dimension: int = Field(..., ge=1, le=6)
-    description: str = Field(..., min_length=1, max_length=2000)
-    household_no: str | None = Field(None, max_length=40, description="户编号；给出时地点随户")
+    description: str = Field(..., min_length=1, pattern=NO_NUL, max_length=2000)
+    household_no: str | None = Field(None, pattern=NO_NUL, max_length=40, description="户编号；给出时地点随户")
     member_id: int | None = Field(None, ge=1, le=2**62)
     division_code: str | None = Field(None, pattern=r"^\d{12}$", description="无户时：问题所在的村、乡镇或县")
-    category: str = Field("", max_length=100)
+    category: str = Field("", pattern=NO_NUL, max_length=100)
     severity: Severity = Severity.NORMAL
     found_on: date | None = None
-    measures: str = Field("", max_length=2000)
-    responsible_unit: str = Field("", max_length=100)
-    responsible_person: str = Field("", max_length=50)
-    responsible_username: str | None = Field(None, max_length=150, description="责任人账号（用户名）")
+    measures: str = Field("", pattern=NO_NUL, max_length=2000)
+    responsible_unit: str = Field("", pattern=NO_NUL, max_length=100)
+    responsible_person: str = Field("", pattern=NO_NUL, max_length=50)
+    responsible_username: str | None = Field(None, pattern=NO_NUL, max_length=150, description="责任人账号（用户名）")
     deadline: date | None = None
 
 
 class PlanIn(Schema):
     version: int = Field(..., ge=1, le=2**31, description="读取时的版本号")
-    measures: str = Field("", max_length=2000)
-    responsible_unit: str = Field("", max_length=100)
-    responsible_person: str = Field("", max_length=50)
-    responsible_username: str | None = Field(None, max_length=150)
+    measures: str = Field("", pattern=NO_NUL, max_length=2000)
+    responsible_unit: str = Field("", pattern=NO_NUL, max_length=100)
+    responsible_person: str = Field("", pattern=NO_NUL, max_length=50)
+    responsible_username: str | None = Field(None, pattern=NO_NUL, max_length=150)
     deadline: date | None = None
-    note: str = Field("", max_length=500)
+    note: str = Field("", pattern=NO_NUL, max_length=500)
 
 
 class VersionIn(Schema):
     version: int = Field(..., ge=1, le=2**31, description="读取时的版本号")
-    note: str = Field("", max_length=2000)
+    note: str = Field("", pattern=NO_NUL, max_length=2000)
 
 
 class ReturnIn(Schema):
     version: int = Field(..., ge=1, le=2**31, description="读取时的版本号")
-    reason: str = Field(..., max_length=2000, description="退回原因（必填）")
+    reason: str = Field(..., pattern=NO_NUL, max_length=2000, description="退回原因（必填）")
 
 
 class NoteIn(Schema):
-    note: str = Field(..., min_length=1, max_length=2000)
+    note: str = Field(..., min_length=1, pattern=NO_NUL, max_length=2000)
 
 
 class NoteOut(Schema):
@@ -283,7 +284,7 @@ def _responsible_user(request: HttpRequest, username: str | None) -> User | None
 
 
 @router.get("/problems", response=list[ProblemOut], summary="问题台帐（与页面相同的筛选条件）")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(BoundedPageNumberPagination, page_size=50)
 def list_problems(request: HttpRequest, filters: Query[ProblemFilterIn]):
     campaign = get_campaign(filters.campaign) if filters.campaign else get_campaign()
     query = selectors.ProblemFilters(
@@ -485,7 +486,7 @@ def _report_row(campaign: Any, township: Division, report: TownshipReport | None
 @router.get(
     "/reports", response={200: list[ReportOut], 404: ErrorOut}, summary="乡镇自查报告报送情况（按期、逾期、未报送）"
 )
-def list_reports(request: HttpRequest, campaign: str | None = Query(None, max_length=30)):
+def list_reports(request: HttpRequest, campaign: str | None = Query(None, max_length=30, pattern=NO_NUL)):
     found = get_campaign(campaign) if campaign else get_campaign()
     if found is None:
         raise HttpError(404, _("找不到该回头看活动。"))

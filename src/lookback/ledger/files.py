@@ -60,7 +60,7 @@ def allowed_extensions() -> str:
 
 def check_upload(upload: Any) -> CheckedFile:
     """Accept or reject one uploaded file (a Django UploadedFile or any object with name/size/read/seek)."""
-    name = Path(str(getattr(upload, "name", "") or "")).name
+    name = Path(str(getattr(upload, "name", "") or "").replace("\x00", "")).name
     if not name:
         raise UploadRejected(_("文件没有名称。"))
     ext = Path(name).suffix.lower()

@@ -71,7 +71,8 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    # NUL can come in as an escaped `_x0000_` in the sheet's XML; PostgreSQL refuses it in any text.
+    return str(value).replace("\x00", "").strip()
 
 
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")

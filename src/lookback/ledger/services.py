@@ -163,6 +163,8 @@ def notify(
 
 def _clean_text(value: str | None, label: str, *, required: bool = False, max_length: int | None = None) -> str:
     text = (value or "").strip()
+    if "\x00" in text:  # PostgreSQL refuses NUL in text; say so instead of failing
+        raise LedgerError(_("“%(label)s”含有不允许的控制字符。") % {"label": label}, field=label)
     if required and not text:
         raise LedgerError(_("请填写“%(label)s”。") % {"label": label}, field=label)
     if max_length and len(text) > max_length:
@@ -438,6 +440,7 @@ def add_evidence(*, user: Any, problem: Problem, upload: Any, note: str = "") ->
     """Attach a file. Allowed while the problem is being worked on (before it is marked rectified)."""
     _ensure_can_work(user)
     _ensure_in_scope(user, problem)
+    note = _clean_text(note, _("说明"), max_length=200)
     try:
         info = check_upload(upload)
     except UploadRejected as exc:

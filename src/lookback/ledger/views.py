@@ -46,8 +46,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+def _param(data: Any, name: str, max_length: int = 40) -> str:
+    """A raw query or form value, without NUL characters (PostgreSQL refuses them: a 500 otherwise)."""
+    return (data.get(name) or "").replace("\x00", "").strip()[:max_length]
+
+
 def _campaign(request: HttpRequest) -> Campaign | None:
-    return get_campaign(request.GET.get("campaign") or None)
+    return get_campaign(_param(request.GET, "campaign") or None)
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
@@ -190,7 +195,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def household_lookup(request: HttpRequest) -> HttpResponse:
     """htmx: who is behind a 户编号 typed in the entry form (scoped; nothing for other places)."""
-    number = (request.GET.get("household_no") or "").strip()[:40]
+    number = _param(request.GET, "household_no")
     household = (
         Household.objects.in_scope(request.user)
         .select_related("village", "village__parent")
@@ -463,7 +468,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def report_start(request: HttpRequest) -> HttpResponse:
-    campaign = get_campaign(request.POST.get("campaign") or None)
+    campaign = get_campaign(_param(request.POST, "campaign") or None)
     if campaign is None:
         raise Http404(_("尚未设置回头看活动。"))
     try:
