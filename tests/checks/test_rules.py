@@ -308,7 +308,15 @@ CASES = [
         variant="place",
         snapshot=True,
     ),
+    Case(
+        "R3-14",
+        national_household(phone="13900000000"),
+        national_household(phone="13805912345"),
+        "phone",
+        snapshot=True,
+    ),
     Case("R3-15", national_member(sex="女"), national_member(extra_column="x"), snapshot=True),
+    Case("R3-15", national_member(work_months="9.5"), national_member(work_months="10.0"), "months", snapshot=True),
     Case("R3-15", national_member(is_dibao=True), national_member(is_dibao="否"), "bool", snapshot=True),
     Case(
         "R3-15",

@@ -116,6 +116,10 @@ class Ctx:
         """A number shown rounded to an integer, or `empty` when NULL."""
         return f"COALESCE(CAST(CAST(ROUND({expr}) AS INTEGER) AS TEXT), '{empty}')"
 
+    def decimal_text(self, expr: str, empty: str = "—") -> str:
+        """A number shown with one decimal, or `empty` when NULL."""
+        return f"COALESCE(CAST(ROUND(CAST({expr} AS NUMERIC), 1) AS TEXT), '{empty}')"
+
     def json_has_value(self, column: str, value: str) -> str:
         """A JSON array column contains `value`."""
         if self.vendor == "postgresql":

@@ -412,29 +412,63 @@ def deceased_listed(ctx: Ctx) -> str:
     WHERE {ctx.active("m")}"""
 
 
+# The registry fields the import sheets carry, compared with the snapshot (whichever of them it has).
 HOUSEHOLD_TEXT_FIELDS = (
     ("head_name", "户主姓名"),
     ("head_id_number", "户主证件号码"),
     ("attribute", "贫困户属性"),
     ("exit_status", "脱贫状态"),
+    ("identification_standard", "识别标准"),
     ("main_cause", "主要致贫原因"),
+    ("house_grade", "住房安全等级"),
+    ("renovation_status", "危房改造状态"),
+    ("phone", "联系电话"),
 )
-HOUSEHOLD_NUMBER_FIELDS = (("size", "家庭人口数"), ("exit_year", "脱贫年度"), ("income_per_capita", "人均纯收入"))
+# (field, label, smallest difference that counts): money to the yuan, other numbers exactly.
+HOUSEHOLD_NUMBER_FIELDS = (
+    ("size", "家庭人口数", 0.5),
+    ("exit_year", "脱贫年度", 0.5),
+    ("identification_year", "识别年度", 0.5),
+    ("income_per_capita", "人均纯收入", 0.5),
+    ("wage_income", "工资性收入", 0.5),
+    ("business_income", "生产经营性收入", 0.5),
+    ("property_income", "财产性收入", 0.5),
+    ("transfer_income", "转移性收入", 0.5),
+    ("business_costs", "生产经营性支出", 0.5),
+    ("house_area", "住房面积", 0.05),
+    ("relocation_year", "搬迁年度", 0.5),
+)
+HOUSEHOLD_BOOL_FIELDS = (
+    ("is_relocated", "造福工程搬迁户"),
+    ("moved_in", "已入住"),
+    ("safe_water", "饮水安全"),
+    ("has_electricity", "通生活用电"),
+    ("has_sanitary_toilet", "卫生厕所"),
+)
 MEMBER_TEXT_FIELDS = (
     ("name", "姓名"),
     ("sex", "性别"),
     ("relation", "与户主关系"),
+    ("ethnicity", "民族"),
+    ("political_status", "政治面貌"),
     ("education", "文化程度"),
     ("school_status", "在校生状况"),
     ("health", "健康状况"),
+    ("disability_type", "残疾类别"),
     ("labour_skill", "劳动技能"),
     ("work_status", "务工状况"),
+    ("status", "人员状态"),
+    ("phone", "联系电话"),
 )
+MEMBER_NUMBER_FIELDS = (("work_months", "务工时间（月）", 0.05),)
 MEMBER_BOOL_FIELDS = (
     ("has_basic_medical", "基本医疗保险"),
     ("has_serious_illness", "大病保险"),
+    ("has_stacked_medical", "医疗叠加保险"),
+    ("has_employee_medical", "城镇职工基本医疗保险"),
     ("is_dibao", "享受低保"),
     ("is_tekun", "特困供养"),
+    ("has_pension", "城乡居民基本养老保险"),
 )
 
 
@@ -460,12 +494,14 @@ def _differences(ctx: Ctx, alias: str, pair: str, text_fields=(), number_fields=
         ours = f"COALESCE({alias}.{field}, '')"
         differs.append(f"WHEN '{field}' THEN {ours} <> {theirs}")
         texts.append(f"WHEN '{field}' THEN '{label}：本系统“' || {ours} || '”，国扶“' || {theirs} || '”'")
-    for field, label in number_fields:
+    for field, label, step in number_fields:
         ours, number = f"{alias}.{field}", ctx.text_number(theirs)
-        differs.append(f"WHEN '{field}' THEN (({ours} IS NULL) <> ({number} IS NULL) OR ABS({ours} - {number}) >= 0.5)")
+        differs.append(
+            f"WHEN '{field}' THEN (({ours} IS NULL) <> ({number} IS NULL) OR ABS({ours} - {number}) >= {step})"
+        )
+        show = ctx.int_text if step >= 0.5 else ctx.decimal_text
         texts.append(
-            f"WHEN '{field}' THEN '{label}：本系统 ' || {ctx.int_text(ours, '空')} || '，国扶 '"
-            f" || {ctx.int_text(number, '空')}"
+            f"WHEN '{field}' THEN '{label}：本系统 ' || {show(ours, '空')} || '，国扶 ' || {show(number, '空')}"
         )
     for field, label in bool_fields:
         ours, flag = ctx.bool_text(f"{alias}.{field}"), _bool_text(theirs)
@@ -473,7 +509,7 @@ def _differences(ctx: Ctx, alias: str, pair: str, text_fields=(), number_fields=
         texts.append(
             f"WHEN '{field}' THEN '{label}：本系统“' || {_yes_no(ours)} || '”，国扶“' || {_yes_no(flag)} || '”'"
         )
-    keys = [f for f, _label in (*text_fields, *number_fields, *bool_fields)]
+    keys = [f[0] for f in (*text_fields, *number_fields, *bool_fields)]
     condition = f"{pair}.key IN {ctx.plist(keys)} AND (CASE {pair}.key {' '.join(differs)} ELSE FALSE END)"
     return condition, f"(CASE {pair}.key {' '.join(texts)} END)"
 
@@ -487,15 +523,16 @@ def _differences(ctx: Ctx, alias: str, pair: str, text_fields=(), number_fields=
     subject=SubjectKind.HOUSEHOLD,
     title=_("户信息与国扶系统不一致"),
     explanation=_(
-        "贫困户信息应与国扶系统一致。此规则按户编号逐项比对最新一期国扶系统快照（所在村、户主姓名、证件号码、人口数、属性、"
-        "脱贫状态与年度、致贫原因、人均纯收入），列出每个不一致的字段。请核实哪一方正确，更正本系统或在国扶系统中修改。"
+        "贫困户信息应与国扶系统一致。此规则按户编号逐项比对最新一期国扶系统快照中有的每个字段（所在村、户主、人口数、属性、"
+        "脱贫状态与年度、致贫原因、各项收入、住房、搬迁、联系电话等），列出每个不一致的字段。"
+        "请核实哪一方正确，更正本系统或在国扶系统中修改。"
     ),
     requires_snapshot=True,
     uses=(SNAPSHOT,),
 )
 def national_household_mismatch(ctx: Ctx) -> str:
     snapshot = int(ctx.snapshot_id or 0)
-    condition, text = _differences(ctx, "h", "j", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS)
+    condition, text = _differences(ctx, "h", "j", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS, HOUSEHOLD_BOOL_FIELDS)
     same = f"nh.snapshot_id = {snapshot} AND nh.household_no = h.household_no"
     pairs = f"{HOUSEHOLD} h JOIN {NATIONAL_HOUSEHOLD} nh ON {same}"
     return f"""SELECT {ctx.household_subject()}, '与国扶系统不一致：' || d.diffs AS detail
@@ -529,9 +566,9 @@ def national_household_mismatch(ctx: Ctx) -> str:
 def national_member_mismatch(ctx: Ctx) -> str:
     snapshot = int(ctx.snapshot_id or 0)
     by_no, by_no_text = _differences(
-        ctx, "m", "j", (*MEMBER_TEXT_FIELDS, ("id_number", "证件号码")), (), MEMBER_BOOL_FIELDS
+        ctx, "m", "j", (*MEMBER_TEXT_FIELDS, ("id_number", "证件号码")), MEMBER_NUMBER_FIELDS, MEMBER_BOOL_FIELDS
     )
-    by_id, by_id_text = _differences(ctx, "m", "j", MEMBER_TEXT_FIELDS, (), MEMBER_BOOL_FIELDS)
+    by_id, by_id_text = _differences(ctx, "m", "j", MEMBER_TEXT_FIELDS, MEMBER_NUMBER_FIELDS, MEMBER_BOOL_FIELDS)
     return f"""SELECT {ctx.member_subject()}, {ctx.member_name()} || '与国扶系统不一致：' || d.diffs AS detail
     FROM (SELECT mid, {ctx.agg("diff", sep="；")} AS diffs FROM (
             SELECT m.id AS mid, {by_no_text} AS diff
