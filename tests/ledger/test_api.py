@@ -187,3 +187,9 @@ def test_nul_characters_are_a_4xx_everywhere(client, world):
     assert client.get("/ledger/household-lookup/", {"household_no": "H\x00"}).status_code == 200
     assert client.get("/ledger/reports/", {"campaign": "fz\x002018"}).status_code == 200
     assert not Problem.objects.exists()
+
+
+def test_a_filter_given_twice_is_422(client, world):
+    t = _auth(world.users[Role.COUNTY])
+    assert client.get(f"{BASE}/reports?campaign=fz2018&campaign=x", **t).status_code == 422
+    assert client.get(f"{BASE}/problems?state=open&state=closed", **t).status_code == 422

@@ -47,6 +47,13 @@ def _problem(request: HttpRequest, problem_id: int) -> Problem:
     return problem
 
 
+def _no_repeats(request: HttpRequest) -> None:
+    """A filter given twice is an error, not "the last one wins" (django-ninja's default)."""
+    repeated = sorted({name for name in request.GET if len(request.GET.getlist(name)) > 1})
+    if repeated:
+        raise HttpError(422, _("参数“%(names)s”只能出现一次。") % {"names": "、".join(repeated)})
+
+
 def _username(user: Any) -> str | None:
     return user.username if user is not None else None
 
@@ -286,6 +293,7 @@ def _responsible_user(request: HttpRequest, username: str | None) -> User | None
 @router.get("/problems", response=list[ProblemOut], summary="问题台帐（与页面相同的筛选条件）")
 @paginate(BoundedPageNumberPagination, page_size=50)
 def list_problems(request: HttpRequest, filters: Query[ProblemFilterIn]):
+    _no_repeats(request)
     campaign = get_campaign(filters.campaign) if filters.campaign else get_campaign()
     query = selectors.ProblemFilters(
         campaign=campaign.pk if campaign else None,
@@ -487,6 +495,7 @@ def _report_row(campaign: Any, township: Division, report: TownshipReport | None
     "/reports", response={200: list[ReportOut], 404: ErrorOut}, summary="乡镇自查报告报送情况（按期、逾期、未报送）"
 )
 def list_reports(request: HttpRequest, campaign: str | None = Query(None, max_length=30, pattern=NO_NUL)):
+    _no_repeats(request)
     found = get_campaign(campaign) if campaign else get_campaign()
     if found is None:
         raise HttpError(404, _("找不到该回头看活动。"))
