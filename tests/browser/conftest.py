@@ -36,12 +36,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator:
+def chromium(django_db_setup) -> Iterator:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: the test command installs it (apt-get install chromium)")
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    # Playwright runs the tests in another context, where Django makes new connection objects: without the
+    # database contents serialized at setup, serialized_rollback would restore nothing (no divisions) as
+    # soon as any other database test has run first.
+    serialized = {c.alias: getattr(c, "_test_serialized_contents", None) for c in connections.all()}
     with sync_playwright() as p:
+        for c in connections.all():
+            if serialized.get(c.alias) is not None:
+                c._test_serialized_contents = serialized[c.alias]
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()
