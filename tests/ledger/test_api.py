@@ -191,5 +191,6 @@ def test_nul_characters_are_a_4xx_everywhere(client, world):
 
 def test_a_filter_given_twice_is_422(client, world):
     t = _auth(world.users[Role.COUNTY])
-    assert client.get(f"{BASE}/reports?campaign=fz2018&campaign=x", **t).status_code == 422
+    response = client.get(f"{BASE}/reports?campaign=fz2018&campaign=x", **t)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "campaign"
     assert client.get(f"{BASE}/problems?state=open&state=closed", **t).status_code == 422

@@ -8,7 +8,7 @@ from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -51,7 +51,10 @@ def _no_repeats(request: HttpRequest) -> None:
     """A filter given twice is an error, not "the last one wins" (django-ninja's default)."""
     repeated = sorted({name for name in request.GET if len(request.GET.getlist(name)) > 1})
     if repeated:
-        raise HttpError(422, _("参数“%(names)s”只能出现一次。") % {"names": "、".join(repeated)})
+        # Raised as a validation error so the 422 has the documented shape (detail + errors per field).
+        raise ValidationError(
+            [{"loc": ("query", name), "msg": _("参数只能出现一次"), "type": "repeated"} for name in repeated]
+        )
 
 
 def _username(user: Any) -> str | None:
