@@ -25,6 +25,9 @@ automatically) with entries like
         outside = make_problem(household=outside_household) if outside_household else None
         return Case(inside=Target(kwargs={"pk": inside.pk}), outside=outside and Target(kwargs={"pk": outside.pk}))
 
+The resolver is called once per role, inside a savepoint that is rolled back after that role's
+requests: create what you need freely, nothing carries over to the next role.
+
 `ScopeWorld` (built from the shared `world` fixture) knows, for each role, a household inside and
 one outside its scope, and a division inside and one outside; build your objects on those. The name
 is the namespaced URL name (`app_name:name`; the API's are `api-1.0.0:<operation>`).

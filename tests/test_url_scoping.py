@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -111,48 +112,94 @@ def _resolve(pattern: Pattern, sw: ScopeWorld, role: str) -> tuple[Case, bool]:
     entry = REGISTRY.get(pattern.name)
     if entry is None:
         if pattern.params:
-            pytest.fail(
-                f"{pattern.name} ({pattern.route}) takes {pattern.params} but is not registered: add it to "
-                "tests/<app>/url_scopes.py with @register (see tests/scoping_registry.py)"
+            raise Unregistered(
+                f"takes {pattern.params} but is not registered: add it to tests/<app>/url_scopes.py with @register "
+                "(see tests/scoping_registry.py)"
             )
         return Case(), False
     return entry.resolver(sw, role), entry.public
 
 
-@pytest.mark.parametrize("pattern", WALKED, ids=str)
-def test_scope_walk(pattern: Pattern, world):
-    sw = ScopeWorld(world)
-    failures: list[str] = []
-    public = False
-    for role in Role.values:
-        case, public = _resolve(pattern, sw, role)
-        checks = [("inside", case.inside, OK_OUTSIDE if case.denied else OK_INSIDE)]
-        checks.append(("outside", case.outside, OK_OUTSIDE))
-        for label, target, expected in checks:
-            if target is None:
-                continue
-            client = Client()
-            client.force_login(sw.user(role))
-            response = _request(client, pattern, target)
-            where = f"{role:10} {label:7} {target.method.upper()} {_url(pattern, target)} {target.query or ''}"
-            if response.status_code not in expected:
-                failures.append(f"{where} → {response.status_code}, expected one of {sorted(expected)}")
-            for leak in _leaks(sw, role, response):
-                failures.append(f"{where} → shows {leak}, which is outside the scope of {role}")
+class Unregistered(Exception):
+    pass
 
-    # Anonymous: the administrator's inside target, which exists for every pattern.
+
+def _client(user=None) -> Client:
+    client = Client(raise_request_exception=False)  # a crash is a 500 to report, not the end of the walk
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _walk_role(pattern: Pattern, sw: ScopeWorld, role: str) -> list[str]:
+    failures = []
+    case, _public = _resolve(pattern, sw, role)
+    checks = [("inside", case.inside, OK_OUTSIDE if case.denied else OK_INSIDE), ("outside", case.outside, OK_OUTSIDE)]
+    for label, target, expected in checks:
+        if target is None:
+            continue
+        response = _request(_client(sw.user(role)), pattern, target)
+        where = f"{role:10} {label:7} {target.method.upper()} {_url(pattern, target)} {target.query or ''}"
+        if response.status_code not in expected:
+            failures.append(f"{where} → {response.status_code}, expected one of {sorted(expected)}")
+        for leak in _leaks(sw, role, response):
+            failures.append(f"{where} → shows {leak}, which is outside the scope of {role}")
+    return failures
+
+
+def _walk_anonymous(pattern: Pattern, sw: ScopeWorld) -> list[str]:
+    # The administrator's inside target exists for every pattern.
     case, public = _resolve(pattern, sw, Role.ADMIN)
-    if case.inside is not None and not public:
-        response = _request(Client(), pattern, case.inside)
-        where = f"anonymous  {case.inside.method.upper()} {_url(pattern, case.inside)}"
-        if pattern.route.startswith("api/"):
-            if response.status_code != 401:
-                failures.append(f"{where} → {response.status_code}, expected 401")
-        elif response.status_code != 302 or not response["Location"].startswith("/login/"):
-            failures.append(f"{where} → {response.status_code} {response.get('Location', '')}, expected 302 to /login/")
-    assert not failures, (
-        f"Scope walk of {pattern.name} ({pattern.route}):\n"
-        + "\n".join(failures)
+    if case.inside is None or public:
+        return []
+    response = _request(_client(), pattern, case.inside)
+    where = f"anonymous  {case.inside.method.upper()} {_url(pattern, case.inside)}"
+    if pattern.route.startswith("api/"):
+        if response.status_code != 401:
+            return [f"{where} → {response.status_code}, expected 401"]
+    elif response.status_code != 302 or not response["Location"].startswith("/login/"):
+        return [f"{where} → {response.status_code} {response.get('Location', '')}, expected 302 to /login/"]
+    return []
+
+
+def walk(pattern: Pattern, sw: ScopeWorld) -> list[str]:
+    """Every role and an anonymous visitor on one pattern. Each in its own savepoint, rolled back after,
+    so that what one role's resolver creates (or a failed statement on PostgreSQL) cannot touch the next."""
+    failures = []
+    for role in [*Role.values, None]:
+        savepoint = transaction.savepoint()
+        try:
+            failures += _walk_anonymous(pattern, sw) if role is None else _walk_role(pattern, sw, role)
+        except Unregistered as exc:
+            return [str(exc)]
+        except Exception as exc:  # a resolver that fails is reported with the pattern, not as a crash
+            failures.append(f"{role or 'anonymous'}: {type(exc).__name__}: {exc}")
+        finally:
+            transaction.savepoint_rollback(savepoint)
+    return failures
+
+
+def _group(pattern: Pattern) -> str:
+    """One test per app (or API router): the shared world is built once per group, not per pattern."""
+    if pattern.route.startswith("api/"):
+        return "api/" + pattern.route.split("/")[1]
+    return pattern.name.split(":")[0] if ":" in pattern.name else "root"
+
+
+GROUPS = sorted({_group(p) for p in WALKED})
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_scope_walk(group: str, world):
+    sw = ScopeWorld(world)
+    report = []
+    for pattern in (p for p in WALKED if _group(p) == group):
+        failures = walk(pattern, sw)
+        if failures:
+            report.append(f"{pattern.name} ({pattern.route}):\n  " + "\n  ".join(failures))
+    assert not report, (
+        "Scope walk:\n"
+        + "\n".join(report)
         + "\nIf this is right (a page closed to a role, a POST-only view, a query parameter), say so by registering"
         " the pattern in tests/<app>/url_scopes.py: Case(denied=True), Target(method='post'), Target(query=...)."
     )
