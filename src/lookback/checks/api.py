@@ -207,6 +207,29 @@ def finding(request: HttpRequest, finding_id: int):
     return f
 
 
+class RunListOut(Schema):
+    id: int
+    campaign: str
+    status: str
+    progress: int
+    scope_prefix: str
+    created_at: datetime
+    finished_at: datetime | None
+    found: int
+    opened: int
+    fixed: int
+
+    @staticmethod
+    def resolve_campaign(obj: CheckRun) -> str:
+        return obj.campaign.code
+
+
+@router.get("/runs", response=list[RunListOut], summary="运行记录（管辖范围内外的上级或下级范围）")
+@paginate(PageNumberPagination)
+def runs(request: HttpRequest):
+    return selectors.runs_for_user(request.user).order_by("-created_at", "-id")
+
+
 @router.post("/runs", response={202: RunOut, 400: ErrorOut, 403: ErrorOut}, summary="在后台运行规则检查")
 def start(request: HttpRequest, payload: RunIn):
     c = _campaign(payload.campaign)
