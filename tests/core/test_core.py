@@ -109,7 +109,9 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         "DEBUG": "0",
         "LOOKBACK_DATA_DIR": str(tmp_path),
     }
-    env.pop("LOOKBACK_HTTPS", None)
+    # Set by the browser tests' conftest for Playwright's event loop; never set in a deployment.
+    for name in ("LOOKBACK_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL"):
+        env.pop(name, None)
     result = subprocess.run(
         [sys.executable, "-m", "lookback", "check", "--deploy", "--fail-level", "WARNING"],
         env=env,
