@@ -301,3 +301,23 @@ def test_household_lookup_answers_only_inside_the_scope(client, world):
     outside = c.get(url, {"household_no": world.yongtai_other.household_no}).content.decode()
     assert "李明" not in outside and world.yongtai_other.household_no not in outside
     assert "不存在，或不在您的管辖范围内" in outside
+
+
+def test_county_sees_counts_per_township(client, world):
+    township, county = world.users[Role.TOWNSHIP], world.users[Role.COUNTY]
+    make_problem(township, world.songkou)
+    make_problem(township, world.village_other)
+    late = make_problem(county, world.yongtai_other, plan=True)
+    Problem.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - timedelta(days=3))
+    from lookback.ledger.selectors import ProblemFilters, summary_by_child_division
+
+    rows = {r["name"]: r for r in summary_by_child_division(county, ProblemFilters())}
+    assert rows["嵩口镇"]["total"] == 2 and rows["嵩口镇"]["states"][0] == 2 and rows["嵩口镇"]["overdue"] == 0
+    other = world.yongtai_other.village.parent.name
+    assert rows[other]["total"] == 1 and rows[other]["overdue"] == 1 and rows[other]["states"][1] == 1
+    body = _client(client, county).get(reverse("ledger:problem_list")).content.decode()
+    assert "按地区汇总" in body and f"township={f_code(world.songkou)}" in body
+
+
+def f_code(household) -> str:
+    return household.village.parent.code

@@ -172,6 +172,48 @@ def ledger_summary(user: Any, filters: ProblemFilters, today: date | None = None
     }
 
 
+def summary_by_child_division(user: Any, filters: ProblemFilters, today: date | None = None) -> list[dict[str, Any]]:
+    """The filtered ledger counted per division one level below the user's scope (city → counties,
+    county → townships, township → villages): one grouped query."""
+    from django.db.models.functions import Substr
+
+    from lookback.divisions.models import PREFIX_LENGTH
+
+    scope = getattr(user, "scope", None)
+    level = scope.level if scope else "province"
+    child_level = {"province": "county", "city": "county", "county": "township", "township": "village"}.get(level)
+    if child_level is None or getattr(user, "is_helper", False):
+        return []
+    today = today or timezone.localdate()
+    length = PREFIX_LENGTH[child_level]
+    counts = {s.value: Count("id", filter=Q(state=s.value)) for s in State}
+    rows = (
+        filter_problems(user, filters, today)
+        .order_by()
+        .annotate(child=Substr("division_code", 1, length))
+        .values("child")
+        .annotate(total=Count("id"), overdue=Count("id", filter=band_condition(Band.OVERDUE, today)), **counts)
+        .order_by("child")
+    )
+    children = {
+        d.prefix: d for d in Division.objects.filter(level=child_level, code__startswith=scope.prefix if scope else "")
+    }
+    result = []
+    for row in rows:
+        division = children.get(row["child"])
+        result.append(
+            {
+                "division": division,
+                "name": division.name if division else row["child"],
+                "level": child_level,
+                "total": row["total"],
+                "overdue": row["overdue"],
+                "states": [row[s.value] for s in State],
+            }
+        )
+    return result
+
+
 def assignable_users(user: Any) -> QuerySet[User]:
     """Accounts a problem can be assigned to by this user: active workers inside the user's scope."""
     prefix = getattr(user, "scope_prefix", None)

@@ -117,6 +117,8 @@ def problem_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "summary": selectors.ledger_summary(user, filters),
+        "by_division": selectors.summary_by_child_division(user, filters),
+        "state_labels": [s.label for s in State],
         "campaign": campaign,
         "divisions": form.division_options(),
         "bulk": bulk,
