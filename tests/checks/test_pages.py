@@ -213,6 +213,11 @@ def test_check_and_findings_commands(world, data, tmp_path) -> None:
     assert "R2-03" in text and "medical_insurance" in text and "共 2 条规则" in text
     with pytest.raises(CommandError, match="R9-99"):
         call_command("check", rules=["R9-99"], stdout=io.StringIO())
+    busy = CheckRun.objects.create(campaign=Campaign.objects.get(code="fz2018"), status=CheckRun.Status.RUNNING)
+    with pytest.raises(CommandError, match="已有一次检查"):
+        call_command("check", rules=["R2-03"], stdout=io.StringIO())
+    call_command("check", rules=["R2-03"], force=True, stdout=io.StringIO())
+    busy.delete()
     # Django's own system check still answers.
     system = io.StringIO()
     call_command("check", "--system", stdout=system)

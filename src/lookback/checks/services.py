@@ -41,6 +41,15 @@ EVIDENCE_EXTENSIONS = {
 EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
 
 
+def busy_runs(campaign: Campaign):
+    """Runs of the campaign queued or running, not yet presumed dead."""
+    return CheckRun.objects.filter(
+        campaign=campaign,
+        status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING],
+        created_at__gte=timezone.now() - STALE_AFTER,
+    )
+
+
 def start_run(*, user: Any, campaign: Campaign, rule_codes: list[str] | None = None, source: str = "web") -> CheckRun:
     """Queue a rule run over the user's scope, as a background task. Refuses a second concurrent run."""
     from lookback.checks.tasks import run_checks_task
@@ -55,12 +64,7 @@ def start_run(*, user: Any, campaign: Campaign, rule_codes: list[str] | None = N
     except UnknownRule as exc:
         raise ChecksError(_("没有规则“%(code)s”。") % {"code": exc}) from exc
     with transaction.atomic():
-        busy = (
-            CheckRun.objects.select_for_update()
-            .filter(campaign=campaign, status__in=[CheckRun.Status.QUEUED, CheckRun.Status.RUNNING])
-            .filter(created_at__gte=timezone.now() - STALE_AFTER)
-        )
-        if busy.exists():
+        if busy_runs(campaign).select_for_update().exists():
             raise ChecksError(_("该活动已有一次检查在排队或运行，请等它结束后再运行。"))
         run = CheckRun.objects.create(
             campaign=campaign,

@@ -17,6 +17,7 @@ from lookback.campaigns.selectors import get_campaign
 from lookback.checks.catalogue import all_rules
 from lookback.checks.engine import RuleOutcome, UnknownRule, run_checks
 from lookback.checks.models import CheckRun, RuleRunStat
+from lookback.checks.services import busy_runs
 
 
 class Command(django_check.Command):
@@ -31,6 +32,7 @@ class Command(django_check.Command):
         parser.add_argument("--user", help="记录为发起人的用户名")
         parser.add_argument("--list", action="store_true", help="只列出规则，不运行")
         parser.add_argument("--system", action="store_true", help="执行 Django 系统检查")
+        parser.add_argument("--force", action="store_true", help="即使已有检查在排队或运行也运行")
 
     def handle(self, *app_labels: str, **options: Any) -> None:
         system = (
@@ -55,6 +57,8 @@ class Command(django_check.Command):
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
                 raise CommandError(f"没有用户“{options['user']}”。")
+        if not options["force"] and busy_runs(campaign).exists():
+            raise CommandError("该活动已有一次检查在排队或运行（页面或另一个命令）；等它结束，或用 --force。")
         verbose = options["verbosity"] >= 1
 
         def progress(outcome: RuleOutcome, index: int, total: int) -> None:
