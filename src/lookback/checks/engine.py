@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from lookback.campaigns.models import Campaign
 from lookback.checks import signals
@@ -195,11 +196,11 @@ def _stage_rule(rule: Rule, campaign: Campaign, loaded: set[str], snapshot_id: i
     missing = [kind for kind in rule.requires_lists if kind not in loaded]
     if missing:
         outcome.status = RuleRunStat.Status.SKIPPED
-        outcome.message = "未导入部门名单：" + "、".join(missing)
+        outcome.message = _("未导入部门名单：%(kinds)s") % {"kinds": "、".join(missing)}
         return outcome
     if rule.requires_snapshot and snapshot_id is None:
         outcome.status = RuleRunStat.Status.SKIPPED
-        outcome.message = "未导入国扶系统快照"
+        outcome.message = _("未导入国扶系统快照")
         return outcome
     ctx = Ctx(campaign, snapshot_id=snapshot_id)
     started = time.perf_counter()

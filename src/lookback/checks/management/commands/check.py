@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.core.management.commands import check as django_check
+from django.utils.translation import gettext as _
 
 from lookback.accounts.models import User
 from lookback.campaigns.selectors import get_campaign
@@ -51,29 +52,32 @@ class Command(django_check.Command):
             return None
         campaign = get_campaign(options["campaign"])
         if campaign is None:
-            raise CommandError(f"没有活动“{options['campaign'] or '（默认）'}”。")
+            raise CommandError(_("没有活动“%(code)s”。") % {"code": options["campaign"] or _("（默认）")})
         user = None
         if options["user"]:
             user = User.objects.filter(username=options["user"]).first()
             if user is None:
-                raise CommandError(f"没有用户“{options['user']}”。")
+                raise CommandError(_("没有用户“%(name)s”。") % {"name": options["user"]})
         if not options["force"] and busy_runs(campaign).exists():
-            raise CommandError("该活动已有一次检查在排队或运行（页面或另一个命令）；等它结束，或用 --force。")
+            raise CommandError(_("该活动已有一次检查在排队或运行（页面或另一个命令）；等它结束，或用 --force。"))
         verbose = options["verbosity"] >= 1
 
         def progress(outcome: RuleOutcome, index: int, total: int) -> None:
             if not verbose:
                 return
             rule = outcome.rule
-            state = {"ok": "", "skipped": "  跳过：", "error": "  出错："}[outcome.status]
+            state = {"ok": "", "skipped": "  " + _("跳过："), "error": "  " + _("出错：")}[outcome.status]
             self.stdout.write(
                 f"{rule.code:<6} {rule.topic:<27} {outcome.found:>8}  {outcome.seconds:6.2f}s  {rule.title}"
                 f"{state}{outcome.message[:200] if outcome.status != 'ok' else ''}"
             )
 
         if verbose:
-            self.stdout.write(f"{campaign.name}（{campaign.code}），基准日期 {campaign.reference_date}")
-            self.stdout.write(f"{'规则':<6} {'类别':<27} {'发现':>8}  {'耗时':>7}  名称")
+            self.stdout.write(
+                _("%(name)s（%(code)s），基准日期 %(date)s")
+                % {"name": campaign.name, "code": campaign.code, "date": campaign.reference_date}
+            )
+            self.stdout.write(f"{_('规则'):<6} {_('类别'):<27} {_('发现'):>8}  {_('耗时'):>7}  {_('名称')}")
         try:
             result = run_checks(
                 campaign=campaign,
@@ -83,13 +87,28 @@ class Command(django_check.Command):
                 on_progress=progress,
             )
         except UnknownRule as exc:
-            raise CommandError(f"没有规则“{exc}”。运行 lookback check --list 查看全部规则。") from exc
+            raise CommandError(
+                _("没有规则“%(code)s”。运行 lookback check --list 查看全部规则。") % {"code": exc}
+            ) from exc
         run, rec = result.run, result.reconciliation
         errors = [o for o in result.outcomes if o.status == RuleRunStat.Status.ERROR]
         self.stdout.write(
-            f"共 {len(result.outcomes)} 条规则，发现 {run.found} 条；新增 {rec.opened}，更新 {rec.updated}，"
-            f"数据已整改 {rec.fixed}；耗时 {run.duration or 0:.1f} 秒（运行记录 #{run.pk}）"
+            _(
+                "共 %(rules)d 条规则，发现 %(found)d 条；新增 %(opened)d，更新 %(updated)d，数据已整改 %(fixed)d；"
+                "耗时 %(seconds).1f 秒（运行记录 #%(run)d）"
+            )
+            % {
+                "rules": len(result.outcomes),
+                "found": run.found,
+                "opened": rec.opened,
+                "updated": rec.updated,
+                "fixed": rec.fixed,
+                "seconds": run.duration or 0,
+                "run": run.pk,
+            }
         )
         if errors:
-            raise CommandError(f"{len(errors)} 条规则出错：" + "、".join(o.rule.code for o in errors))
+            raise CommandError(
+                _("%(n)d 条规则出错：%(codes)s") % {"n": len(errors), "codes": "、".join(o.rule.code for o in errors)}
+            )
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from lookback.campaigns.selectors import get_campaign
 from lookback.checks import exports
@@ -30,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         campaign = get_campaign(options["campaign"])
         if campaign is None:
-            raise CommandError(f"没有活动“{options['campaign'] or '（默认）'}”。")
+            raise CommandError(_("没有活动“%(code)s”。") % {"code": options["campaign"] or _("（默认）")})
         qs = Finding.objects.filter(campaign=campaign)
         if options["status"] != "all":
             qs = qs.filter(status=options["status"])
@@ -42,7 +43,7 @@ class Command(BaseCommand):
         fmt, output = options["format"], options["output"]
         if fmt == "xlsx":
             if not output:
-                raise CommandError("xlsx 格式必须用 --output 指定文件。")
+                raise CommandError(_("xlsx 格式必须用 --output 指定文件。"))
             count = exports.write_xlsx(items, output)
         else:
             lines = exports.iter_jsonl(items) if fmt == "jsonl" else exports.iter_csv(items)
@@ -58,4 +59,4 @@ class Command(BaseCommand):
                     written += 1
             count = written - 1 if fmt == "csv" else written
         if output:
-            self.stderr.write(f"已导出 {max(count, 0)} 条问题线索到 {output}")
+            self.stderr.write(_("已导出 %(n)d 条问题线索到 %(file)s") % {"n": max(count, 0), "file": output})

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from lookback.checks.docs import markdown
 
@@ -20,6 +21,6 @@ class Command(BaseCommand):
         text = markdown()
         if options["output"]:
             Path(options["output"]).write_text(text, encoding="utf-8")
-            self.stderr.write(f"已写入 {options['output']}")
+            self.stderr.write(_("已写入 %(file)s") % {"file": options["output"]})
         else:
             self.stdout.write(text)
