@@ -174,19 +174,20 @@ class SheetImporter:
         self.pending: list[tuple[Row, dict[str, Any]]] = []
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
         self.seen: dict[Any, int] = {}
+        self._field_plans: dict[type, list[tuple[str, Callable[[], Any] | None]]] = {}
 
     # helpers for subclasses --------------------------------------------------------------------------
     def fields_of(self, model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
         """The parsed values that are fields of `model`, an empty cell becoming the field's blank value
         ("" for text, [] or {} for JSON, the default such as 人员状态 正常) where the field takes no null."""
-        blanks = _blanks(model)
-        names = _attnames(model)
+        plan = self._field_plans.get(model)
+        if plan is None:
+            blanks, names = _blanks(model), _attnames(model)
+            plan = self._field_plans[model] = [(n, blanks.get(n)) for n in self.mapped if n in names]
         record = {}
-        for name, value in values.items():
-            if name in blanks and value is None:
-                record[name] = blanks[name]()
-            elif name in names:
-                record[name] = value
+        for name, blank in plan:
+            value = values.get(name)
+            record[name] = blank() if value is None and blank is not None else value
         return record
 
     def error(self, row: Row | int | None, column: str, value: Any, reason: str) -> None:

@@ -71,8 +71,20 @@ def _clean_text(value: Any) -> str:
     return text.lstrip("'\t").strip()
 
 
+_FUSSY_START = ("=", "'", "\t")
+
+
 def text(max_length: int) -> Parser:
     def parse(value: Any) -> str | None:
+        if type(value) is str:  # the common case, first and short
+            result = value.strip()
+            if result.startswith(_FUSSY_START):
+                result = _clean_text(result)
+            if not result:
+                return None
+            if len(result) > max_length:
+                raise CellError(f"内容过长（{len(result)} 个字符，最多 {max_length} 个）")
+            return result
         if is_empty(value):
             return None
         if isinstance(value, bool):
@@ -107,7 +119,7 @@ def key_text(max_length: int) -> Parser:
             if not value.is_integer() or abs(value) >= _EXACT_LIMIT:
                 raise CellError("该单元格被表格软件存成了数字，已丢失位数；请把这一列设为文本格式后重新导出")
             return plain(int(value))
-        if isinstance(value, str) and _SCIENTIFIC.match(value.strip()):
+        if isinstance(value, str) and ("e" in value or "E" in value) and _SCIENTIFIC.match(value.strip()):
             raise CellError("该单元格是科学计数法数字，已丢失位数；请把这一列设为文本格式后重新导出")
         return plain(value)
 
@@ -116,6 +128,8 @@ def key_text(max_length: int) -> Parser:
 
 def id_number(value: Any) -> str | None:
     """证件号码: text, upper-case X. A number that lost digits is an error; format problems are warnings."""
+    if type(value) is str and len(value) == 18 and value[:17].isdigit() and value.isascii():
+        return value.upper()  # the common case: a well-formed 18-character number
     if isinstance(value, float | int) and not isinstance(value, bool):
         if isinstance(value, float) and (not value.is_integer() or abs(value) >= _EXACT_LIMIT):
             raise CellError("证件号码被表格软件存成了数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出")
@@ -214,9 +228,12 @@ def decimal(max_digits: int = 12, places: int = 2, minimum: Decimal | None = Non
             result = Decimal(value)
         else:
             try:
-                result = Decimal(_number_text(value))
-            except InvalidOperation as exc:
-                raise CellError("不是数字") from exc
+                result = Decimal(value)  # plain "6500" or "6500.5", read in C
+            except (InvalidOperation, TypeError):
+                try:
+                    result = Decimal(_number_text(value))  # "6,500", full-width digits
+                except InvalidOperation as exc:
+                    raise CellError("不是数字") from exc
         if not result.is_finite() or abs(result) >= limit:
             raise CellError("数值过大" if result.is_finite() else "不是数字")
         result = result.quantize(quantum, rounding=ROUND_HALF_UP)
@@ -348,27 +365,22 @@ def decimal_coordinate(minimum: int, maximum: int) -> Parser:
     return parse
 
 
+class _Memo(dict):
+    """Results per raw text: a repeated cell costs one dict lookup in C (`memo[value]`).
+
+    Only text is remembered: 1, 1.0 and True are equal dict keys but not the same cell, so numbers
+    and booleans are parsed each time. Errors are not remembered either (they are rare)."""
+
+    def __init__(self, parser: Parser) -> None:
+        super().__init__()
+        self.parser = parser
+
+    def __missing__(self, value: Any) -> Any:
+        result = self.parser(value)
+        if type(value) is str and len(self) < 10000:
+            self[value] = result
+        return result
+
+
 def memoised(parser: Parser) -> Parser:
-    """Remember results (and errors) per raw value: repeated cells cost one dict lookup."""
-    cache: dict[Any, Any] = {}
-    missing = object()
-
-    def parse(value: Any) -> Any:
-        # Text is the common case and its own key; 1, 1.0 and True are equal keys, so others carry their type.
-        key = value if type(value) is str else (type(value), value)
-        try:
-            hit = cache.get(key, missing)
-        except TypeError:
-            return parser(value)
-        if hit is missing:
-            try:
-                hit = parser(value)
-            except CellError as exc:
-                hit = exc
-            if len(cache) < 10000:
-                cache[key] = hit
-        if isinstance(hit, CellError):
-            raise hit
-        return hit
-
-    return parse
+    return _Memo(parser).__getitem__

@@ -92,6 +92,8 @@ def run_file(path: Path, ctx: Context) -> list[SheetPlan]:
     importers: list[SheetImporter] = []
     for index, source in enumerate(sources):
         ctx.more_sheets = index < len(sources) - 1
+        if ctx.more_sheets:
+            sources[index + 1].preload()
         try:
             plan = _run_sheet(source, index, len(sources), specs, ctx, importers)
         except UnreadableFile as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ import python_calamine
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt"}
 SUFFIXES = WORKBOOK_SUFFIXES | CSV_SUFFIXES
+
+
+_LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheet-loader")
 
 
 class UnreadableFile(Exception):
@@ -34,13 +38,21 @@ class SheetSource:
     delimiter: str = ","
     visible: bool = True
     total_rows: int = 0  # known once `rows()` has started (for progress)
+    _loading: Future | None = None
+
+    def preload(self) -> None:
+        """Start loading the sheet in a thread: calamine parses without holding the GIL, so the next
+        sheet loads on the other core while this one's rows are checked and stored."""
+        if not self.encoding and self._loading is None:
+            self._loading = _LOADER.submit(_load_sheet, self.path, self.index)
 
     def rows(self) -> Iterator[list[Any]]:
         if self.encoding:
             self.total_rows = self.row_count()
             yield from _csv_rows(self.path, self.encoding, self.delimiter)
             return
-        sheet = _load_sheet(self.path, self.index)
+        loading, self._loading = self._loading, None
+        sheet = loading.result() if loading is not None else _load_sheet(self.path, self.index)
         if not sheet.end:
             return
         self.total_rows = sheet.end[0] + 1

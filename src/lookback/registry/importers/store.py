@@ -30,7 +30,7 @@ def _json_adapter() -> Callable[[Any], Any]:
         from psycopg.types.json import Jsonb
 
         return Jsonb
-    return lambda v: json.dumps(v, ensure_ascii=False)
+    return lambda v: json.dumps(v, ensure_ascii=False) if v else ("{}" if isinstance(v, dict) else "[]")
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
@@ -176,13 +176,12 @@ class TableWriter:
         return result
 
     # writing -----------------------------------------------------------------------------------------
-    def _prepared(self, rows: list[dict[str, Any]], extra: dict[str, Any]) -> list[dict[str, Any]]:
-        """Each row with the defaults filled in and its values adapted for the driver, once for both
-        the row and its history row (`extra` holds the history columns)."""
+    def _prepared(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each row with the defaults filled in and its values adapted for the driver."""
         defaults, adapted = self.defaults, self._adapted
         prepared = []
         for row in rows:
-            full = {**defaults, **row, **extra}
+            full = {**defaults, **row}
             for name, adapt in adapted:
                 value = full[name]
                 if value is not None:
@@ -190,24 +189,14 @@ class TableWriter:
             prepared.append(full)
         return prepared
 
-    def _history_extra(self, kind: str) -> dict[str, Any]:
-        if self.history_model is None:
-            return {}
-        return {
-            "history_date": self.stamp,
-            "history_type": kind,
-            "history_user_id": self.user_id,
-            "history_change_reason": self.reason,
-        }
-
     def insert(self, rows: list[dict[str, Any]]) -> None:
         """Insert rows that already carry their reserved `id`; write a `+` history row for each."""
         if not rows:
             return
-        prepared = self._prepared(rows, self._history_extra("+"))
+        prepared = self._prepared(rows)
         columns = ["id", *(self.columns[n] for n in self.attnames)]
         self._insert(self.table, columns, map(operator.itemgetter("id", *self.attnames), prepared))
-        self._history(prepared)
+        self._history([row["id"] for row in rows], "+")
 
     def update(self, rows: list[dict[str, Any]], changed_fields: Iterable[str]) -> None:
         """Update `changed_fields` (plus `updated_at`) of rows keyed by `id`; rows hold the full new state."""
@@ -223,14 +212,14 @@ class TableWriter:
                 row["created_at"] = created.get(row["id"], row.get("created_at"))
         for row in rows:
             row.pop("updated_at", None)  # the default: now
-        prepared = self._prepared(rows, self._history_extra("~"))
+        prepared = self._prepared(rows)
         sets = ", ".join(f'"{self.columns[n]}" = %s' for n in names)
         sql = f'UPDATE "{self.table}" SET {sets} WHERE "id" = %s'
         get = operator.itemgetter(*names, "id")
         with connection.cursor() as cursor:
             for start in range(0, len(prepared), _CHUNK):
                 cursor.executemany(sql, list(map(get, prepared[start : start + _CHUNK])))
-        self._history(prepared)
+        self._history([row["id"] for row in rows], "~")
 
     def delete(self, ids: list[int]) -> None:
         with connection.cursor() as cursor:
@@ -239,18 +228,24 @@ class TableWriter:
                 marks = ", ".join(["%s"] * len(chunk))
                 cursor.execute(f'DELETE FROM "{self.table}" WHERE "id" IN ({marks})', chunk)
 
-    def _history(self, prepared: list[dict[str, Any]]) -> None:
-        if self.history_model is None:
+    def _history(self, ids: list[int], kind: str) -> None:
+        """History rows copied by the database from the rows just written: one statement, no values
+        travelling back and forth. They hold what simple-history would: the tracked fields, when, who,
+        `+` or `~`, and the import as the change reason."""
+        if self.history_model is None or not ids:
             return
-        names = [
-            "id",
-            *self.history_attnames,
-            "history_date",
-            "history_type",
-            "history_user_id",
-            "history_change_reason",
-        ]
-        self._insert(self.history_model._meta.db_table, names, map(operator.itemgetter(*names), prepared))
+        columns = ", ".join(f'"{n}"' for n in ["id", *self.history_attnames])
+        tail = '"history_date", "history_type", "history_user_id", "history_change_reason"'
+        head = f'INSERT INTO "{self.history_model._meta.db_table}" ({columns}, {tail}) SELECT {columns}, %s, %s, %s, %s'
+        values = [self.stamp, kind, self.user_id, self.reason]
+        with connection.cursor() as cursor:
+            if ids == list(range(ids[0], ids[0] + len(ids))):  # reserved ids are usually one run
+                cursor.execute(f'{head} FROM "{self.table}" WHERE "id" BETWEEN %s AND %s', [*values, ids[0], ids[-1]])
+                return
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f'{head} FROM "{self.table}" WHERE "id" IN ({marks})', [*values, *chunk])
 
     def _insert(self, table: str, columns: list[str], values: Iterable[tuple]) -> None:
         column_sql = ", ".join(f'"{c}"' for c in columns)
