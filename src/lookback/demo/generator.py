@@ -18,6 +18,8 @@ helper's ID number), so rules can be tested against it:
 key                             rate   base                       what is wrong
 ==============================  =====  =========================  ========================================
 income_below_line               2 %    households                 per-capita income below the exit year's line
+return_risk                     1 %    households                 低保/特困 household less than 1.1× the line
+income_inconsistent             0.5 %  households                 business income entered without its costs
 medical_insurance               1 %    members                    no basic medical insurance (not on 医保 list)
 serious_illness_insurance       1 %    members                    no serious-illness insurance (not on list)
 stacked_medical_insurance       1.5 %  members                    no stacked medical insurance (not on list)
@@ -28,6 +30,7 @@ relocation_not_moved_in         0.6 %  households                 2016/2017 造�
 dibao_not_on_list               1 %    households                 registry says 低保, 民政's list does not
 dibao_not_in_registry           1 %    households                 on 民政's 低保 list, registry says not 低保
 dibao_missing                   1 %    households                 no labour, yet neither 低保 nor 特困 (应纳未纳)
+tekun_mismatch                  3 %    特困 households            registry says 特困, 民政's list does not
 loan_unmet                      1 %    households                 缺资金 and no 小额信贷 (measure or bank list)
 unemployed_no_help              1.5 %  households                 a labour-capable member idle, no job/training measure
 loan_overdue                    0.5 %  households                 小额信贷 due in 2018, 逾期 on the bank's list
@@ -35,6 +38,9 @@ id_invalid                      0.4 %  members                    18-digit ID wi
 id_old_format                   0.3 %  members                    15-digit ID (people born before 1990)
 id_duplicate                    0.2 %  members                    ID of a member of another household copied
 required_missing                0.8 %  members                    文化程度 / 在校生状况 / 健康状况 / 劳动技能 empty
+required_missing_cause          0.3 %  households                 主要致贫原因 empty
+labor_contradiction             0.3 %  members                    healthy, 16–59, not at school, yet 丧失劳动力
+work_inconsistent               0.2 %  members                    务工时间 over 12 months
 relation_invalid                0.5 %  sons and daughters         之子 who is female or 之女 who is male
 head_missing                    0.4 %  households of 2+           the 户主's row is gone (head fields still name them)
 head_multiple                   0.4 %  couples                    the spouse is also 户主
@@ -46,6 +52,7 @@ measure_incomplete              2 %    households                 a measure with
 handout_only                    1 %    households                 only 生活救助 hand-outs
 no_helper                       1 %    households                 no first helper (none at all, or only a second one)
 helper_overloaded               2 %    helpers                    helper with 6–10 households (others have 3–5)
+helper_is_poor                  0.3 %  helpers                    the helper is a member of an exited household
 no_visit                        3 %    households                 no visit in December 2018
 handbook_unfilled               3 %    households                 December visit: a handbook not filled in
 helper_unknown                  1.5 %  households                 December visit: does not know the helper
@@ -123,6 +130,8 @@ class Share(NamedTuple):
 # The one place the problem shares live (see the table in the module docstring).
 PROBLEMS: dict[str, Share] = {
     "income_below_line": Share(0.02, "households", "income_below_line"),
+    "return_risk": Share(0.01, "households", "return_risk"),
+    "income_inconsistent": Share(0.005, "households", "income_inconsistent"),
     "medical_insurance": Share(0.01, "members", "medical_insurance"),
     "serious_illness_insurance": Share(0.01, "members", "serious_illness_insurance"),
     "stacked_medical_insurance": Share(0.015, "members", "stacked_medical_insurance"),
@@ -133,6 +142,7 @@ PROBLEMS: dict[str, Share] = {
     "dibao_not_on_list": Share(0.01, "households", "dibao_mismatch"),
     "dibao_not_in_registry": Share(0.01, "households", "dibao_mismatch"),
     "dibao_missing": Share(0.01, "households", "dibao_missing"),
+    "tekun_mismatch": Share(0.03, "tekun households", "tekun_mismatch"),
     "loan_unmet": Share(0.01, "households", "loan_unmet"),
     "unemployed_no_help": Share(0.015, "households", "unemployed_no_help"),
     "loan_overdue": Share(0.005, "households", "loan_overdue"),
@@ -140,6 +150,9 @@ PROBLEMS: dict[str, Share] = {
     "id_old_format": Share(0.003, "members", "id_old_format"),
     "id_duplicate": Share(0.002, "members", "id_duplicate"),
     "required_missing": Share(0.008, "members", "required_missing"),
+    "required_missing_cause": Share(0.003, "households", "required_missing"),
+    "labor_contradiction": Share(0.003, "members", "labor_contradiction"),
+    "work_inconsistent": Share(0.002, "members", "work_inconsistent"),
     "relation_invalid": Share(0.005, "sons and daughters", "relation_invalid"),
     "head_missing": Share(0.004, "households of 2+", "head_missing"),
     "head_multiple": Share(0.004, "couples", "head_multiple"),
@@ -151,6 +164,7 @@ PROBLEMS: dict[str, Share] = {
     "handout_only": Share(0.01, "households", "handout_only"),
     "no_helper": Share(0.01, "households", "no_helper"),
     "helper_overloaded": Share(0.02, "helpers", "helper_overloaded"),
+    "helper_is_poor": Share(0.003, "helpers", "helper_is_poor"),
     "no_visit": Share(0.03, "households", "no_visit"),
     "handbook_unfilled": Share(0.03, "households", "handbook_unfilled"),
     "helper_unknown": Share(0.015, "households", "helper_unknown"),
@@ -913,16 +927,13 @@ class Generator:
 
         # Households whose causes depend on who is ill, disabled or at school are left out of the
         # problems below that would change that, so they do not contradict their causes by accident;
-        # nor is the only worker of a household outside 低保 made unable to work (it would then need 低保).
+        # nor is the only worker of a household made unable to work (it would then need 低保, and
+        # measures that need a worker).
         def causes(hh: HouseholdData) -> set[str]:
             return {hh.main_cause, *hh.other_causes}
 
         def sole_worker(hh: HouseholdData, m: MemberData) -> bool:
-            return (
-                m.capable
-                and sum(o.capable for o in hh.members) == 1
-                and not any(o.is_dibao or o.is_tekun for o in hh.members)
-            )
+            return m.capable and sum(o.capable for o in hh.members) == 1
 
         uncovered = [
             hh
@@ -981,6 +992,17 @@ class Generator:
             if name in ("health", "labour_skill"):
                 m.work_status, m.work_months = "", None
 
+        able = [
+            (hh, m)
+            for hh, m in all_members
+            if m.capable and m.health == "健康" and 16 <= m.age <= 59 and not m.in_school and not sole_worker(hh, m)
+        ]
+        for _, m in self._pick_members("labor_contradiction", able, n_members):
+            m.labour_skill, m.work_status, m.work_months = "丧失劳动力", "", None
+        workers = [(hh, m) for hh, m in all_members if m.work_status and m.work_months]
+        for _, m in self._pick_members("work_inconsistent", workers, n_members):
+            m.work_months = Decimal(rng.choice((13, 14, 15, 18, 24))).quantize(ONE_DECIMAL)  # days or years slip in
+
         kids = [(hh, m) for hh, m in all_members if m.relation in ("之子", "之女")]
         for _, m in self._pick_members("relation_invalid", kids, len(kids)):
             m.relation = "之女" if m.relation == "之子" else "之子"
@@ -1019,11 +1041,15 @@ class Generator:
             elif hh.members and not any(m.in_school for m in hh.members):
                 contradiction_pool.append((hh, "因学"))
         pool_hh = [hh for hh, _ in contradiction_pool]
-        chosen = {id(hh) for hh in self._pick_households("cause_contradiction", pool_hh, households)}
+        chosen = {id(hh) for hh in self._pick_households("cause_contradiction", pool_hh, households, group="cause")}
         for hh, cause in contradiction_pool:
             if id(hh) in chosen:
                 hh.other_causes = [c for c in hh.other_causes if c != cause]
                 hh.main_cause = cause
+        # 主要致贫原因 left empty (the other causes stay).
+        plain_causes = [hh for hh in households if hh.main_cause in ("缺技术", "缺劳动力", "因灾", "缺水", "缺土地")]
+        for hh in self._pick_households("required_missing_cause", plain_causes, households, group="cause"):
+            hh.main_cause = ""
 
     def _set_id(self, hh: HouseholdData, m: MemberData, number: str) -> None:
         if hh.head_id_number == m.id_number and m.relation == "户主":
@@ -1094,22 +1120,35 @@ class Generator:
         return applicable[-1] if applicable else min(self.lines.values(), default=Decimal("2995"))
 
     def _income_problems(self, households: list[HouseholdData]) -> None:
-        for hh in self._pick_households("income_below_line", households, households):
-            line = self._line(hh.exit_year)
-            target = int(float(line) * self.rng.uniform(0.55, 0.92) * max(1, hh.size))
-            parts = [int(hh.wage_income), int(hh.business_income), int(hh.property_income), int(hh.transfer_income)]
-            costs = int(hh.business_costs)
-            net = sum(parts) - costs
-            factor = target / net if net > 0 else 0.5
-            wage, business, prop, transfer = (round(p * factor) for p in parts)
-            costs = round(costs * factor)
-            if business and not costs:
-                costs = 1
-            transfer += target - (wage + business - costs + prop + transfer)  # rounding goes to transfers
-            if transfer < 0:
-                business -= transfer
-                transfer = 0
-            self._set_incomes(hh, wage, business, costs, prop, transfer)
+        rng = self.rng
+        for hh in self._pick_households("income_below_line", households, households, group="income"):
+            self._scale_incomes(hh, float(self._line(hh.exit_year)) * rng.uniform(0.55, 0.92))
+        # Just above the line: only 低保/特困 households can be that poor without being 应纳未纳.
+        covered = [hh for hh in households if any(m.is_dibao or m.is_tekun for m in hh.members)]
+        for hh in self._pick_households("return_risk", covered, households, group="income"):
+            self._scale_incomes(hh, float(self._line(hh.exit_year)) * rng.uniform(1.01, 1.08))
+        farming = [hh for hh in households if hh.business_income and hh.business_costs]
+        for hh in self._pick_households("income_inconsistent", farming, households, group="income"):
+            # The costs were never entered: the gross output was recorded net (纯收入 unchanged).
+            hh.business_income -= hh.business_costs
+            hh.business_costs = money(0)
+
+    def _scale_incomes(self, hh: HouseholdData, per_head: float) -> None:
+        """Scale every income component so that the per-capita income becomes about `per_head`."""
+        target = int(per_head * max(1, hh.size))
+        parts = [int(hh.wage_income), int(hh.business_income), int(hh.property_income), int(hh.transfer_income)]
+        costs = int(hh.business_costs)
+        net = sum(parts) - costs
+        factor = target / net if net > 0 else 0.5
+        wage, business, prop, transfer = (round(p * factor) for p in parts)
+        costs = round(costs * factor)
+        if business and not costs:
+            costs = 1
+        transfer += target - (wage + business - costs + prop + transfer)  # rounding goes to transfers
+        if transfer < 0:
+            business -= transfer
+            transfer = 0
+        self._set_incomes(hh, wage, business, costs, prop, transfer)
 
     # -- houses and relocation
 
@@ -1238,6 +1277,28 @@ class Generator:
             merged.add(id(helper))
             self.manifest["helper_overloaded"].append(helper.id_number)
         helpers = [h for h in helpers if h.households]
+
+        # A helper who is a registered poor person (a village cadre from an exited household); helpers
+        # are tried in random order until enough have such a person in their township.
+        flagged = set(self.manifest["helper_overloaded"])
+        ordinary = [h for h in helpers if h is not demo_helper and h.id_number not in flagged]
+        rng.shuffle(ordinary)
+        wanted = self._count("helper_is_poor", len(helpers))
+        for helper in ordinary:
+            if len(self.manifest["helper_is_poor"]) == wanted:
+                break
+            local = [
+                m
+                for hh in households
+                if hh.township.code == helper.township_code and id(hh) not in self._id_households
+                for m in hh.members
+                if 25 <= m.age <= 55 and m.id_number == m.true_id
+            ]
+            if local:
+                person = rng.choice(local)
+                helper.name, helper.id_number = person.name, person.id_number
+                helper.work_unit, helper.position = helper.households[0].village.name, "村委会委员"
+                self.manifest["helper_is_poor"].append(helper.id_number)
 
         for helper in helpers:
             for hh in helper.households:
@@ -1587,6 +1648,16 @@ class Generator:
                 group="dibao",
             )
         }
+        tekun_households = [hh for hh in households if any(m.is_tekun for m in hh.members)]
+        off_tekun_list = {
+            id(hh)
+            for hh in self._pick_households(
+                "tekun_mismatch",
+                [hh for hh in tekun_households if id(hh) not in self._id_households],
+                tekun_households,
+                group="tekun",
+            )
+        }
         edu_pool = [(hh, m) for hh in households for m in hh.members if m.in_school and not m.not_at_school]
         no_subsidy = {id(m) for _, m in self._pick_members("edu_subsidy_missing", edu_pool, len(edu_pool), "edu")}
 
@@ -1612,7 +1683,7 @@ class Generator:
                             "起始日期": since.isoformat(),
                         },
                     )
-                if m.is_tekun:
+                if m.is_tekun and id(hh) not in off_tekun_list:
                     way = "分散供养" if rng.random() < 0.85 else "集中供养"
                     add("tekun", hh, m, category=way, attributes={"供养方式": way})
                 if m.has_basic_medical:
