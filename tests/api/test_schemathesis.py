@@ -2,7 +2,7 @@
 says, and nothing outside the user's scope in any response (a custom check).
 
 Every operation of the schema is fuzzed, so later apps' endpoints are covered the day they are added.
-Bounded for speed: 40 examples per operation, the eight roles' tokens taking turns (5 each). The schema is
+Bounded for speed: 24 examples per operation, the eight roles' tokens taking turns (3 each). The schema is
 fetched inside the test over WSGI (schemathesis' fixture-based loader does not work with pytest 9).
 """
 
@@ -35,8 +35,8 @@ from lookback.accounts.models import ApiToken
 from lookback.accounts.roles import Role
 from tests.scoping_registry import ScopeWorld
 
-# Per operation; the roles take turns, so each role's token is used on every operation 5 times.
-MAX_EXAMPLES = 40
+# Per operation; the roles take turns, so each role's token is used on every operation 3 times.
+MAX_EXAMPLES = 24
 # The checks that judge one response. Not the ones that send more requests of their own (ignored_auth
 # and the like): tests/api and tests/accounts cover authentication, and each extra request costs time.
 CHECKS = [
