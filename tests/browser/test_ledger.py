@@ -116,6 +116,9 @@ def test_rectify_return_fix_sign_off_and_late_report(page, world, tmp_path) -> N
     actions = page.locator("#timeline > li").evaluate_all("items => items.map(i => i.dataset.action)")
     assert actions == ["create", "plan", "evidence", "rectify", "return", "evidence", "rectify", "sign_off"]
     screenshot(page, "ledger-detail-closed-desktop")
+    page.goto(f"{page.base_url}/ledger/")
+    assert "嵩口镇" in page.locator("#by-division").inner_text()
+    screenshot(page, "ledger-list-county-desktop")
     assert Problem.objects.get(pk=problem.pk).state == State.CLOSED
 
     # The township report: generate, edit, download, submit (late: the deadline was 2019-01-10).
