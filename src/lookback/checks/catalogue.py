@@ -160,6 +160,18 @@ class Rule:
         parameters = (getattr(campaign, "parameters", None) or {}) if campaign is not None else {}
         return [(p, parameters.get(p.name, p.default)) for p in self.params]
 
+    def param_texts(self, campaign: Any) -> list[tuple[Param, str]]:
+        return [(p, format_value(v)) for p, v in self.param_values(campaign)]
+
+
+def format_value(value: Any) -> str:
+    """A parameter value as people read it: lists joined with 、, maps as key→values."""
+    if isinstance(value, dict):
+        return "；".join(f"{k}→{'/'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return str(value)
+
 
 _RULES: dict[str, Rule] = {}
 

@@ -3,17 +3,7 @@ the catalogue page, the export and the documentation can never say different thi
 
 from __future__ import annotations
 
-import json
-
-from lookback.checks.catalogue import DIMENSIONS, all_rules
-
-
-def _value(value: object) -> str:
-    if isinstance(value, dict):
-        return "；".join(f"{k}→{'/'.join(v) if isinstance(v, list) else v}" for k, v in value.items())
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+from lookback.checks.catalogue import DIMENSIONS, all_rules, format_value
 
 
 def markdown() -> str:
@@ -49,7 +39,7 @@ def markdown() -> str:
             lines.append(f"- 条款：{rule.clause}　类别：`{rule.topic}`　对象：{rule.subject_label}")
             lines.append(f"- 严重程度：{rule.severity_label}")
             for param in rule.params:
-                lines.append(f"- 参数 `{param.name}`（{param.label}）：默认 {_value(param.default)}")
+                lines.append(f"- 参数 `{param.name}`（{param.label}）：默认 {format_value(param.default)}")
             for use in rule.uses:
                 lines.append(f"- 依据：{use}")
             if rule.requires_lists:

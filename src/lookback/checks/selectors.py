@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -74,6 +74,7 @@ class RuleRow:
     open: int
     waived: int
     fixed: int
+    params: list = field(default_factory=list)  # (Param, current value)
 
 
 def catalogue(user: Any, campaign: Campaign | None) -> list[tuple[int, str, str, list[RuleRow]]]:

@@ -49,7 +49,7 @@ def rule_detail(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "campaign": campaign,
         "rule": rule,
-        "params": rule.param_values(campaign),
+        "params": rule.param_texts(campaign),
         "breakdown": selectors.rule_breakdown(request.user, campaign, rule.code),
     }
     return render(request, "checks/rule_detail.html", context)
