@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from lookback.accounts.roles import IMPORT_DATA
 from lookback.registry.importers import engine, report
@@ -52,10 +53,10 @@ def scope_of(user: Any) -> tuple[str, str]:
     if user is None:
         return "", ""  # the command line without --user: the whole table
     if not user.can(IMPORT_DATA):
-        raise ImportNotAllowed("您没有导入数据的权限")
+        raise ImportNotAllowed(gettext("您没有导入数据的权限"))
     prefix = user.scope_prefix
     if prefix is None:
-        raise ImportNotAllowed("您的账号没有管辖范围，不能导入数据")
+        raise ImportNotAllowed(gettext("您的账号没有管辖范围，不能导入数据"))
     scope = getattr(user, "scope", None)
     return prefix, scope.code if scope is not None else ""
 
@@ -185,7 +186,7 @@ def _run(batch: ImportBatch, path: Path, user: Any, options: Options) -> ImportB
         batch_id=batch.pk,
         now=now,
         options=options,
-        reason=f"导入：{batch.file_name}",
+        reason=gettext("导入：%(file)s") % {"file": batch.file_name},
         progress=_progress_writer(batch.pk),
     )
     plans = []
@@ -199,7 +200,8 @@ def _run(batch: ImportBatch, path: Path, user: Any, options: Options) -> ImportB
     except Exception as exc:  # a bug or a database failure: recorded on the batch, never half-stored
         logger.exception("import of %s failed", batch.file_name)
         batch.status = ImportBatch.Status.FAILED
-        ctx.error("", None, "", "", f"导入时发生内部错误（{type(exc).__name__}），没有写入任何数据。请联系系统管理员。")
+        message = gettext("导入时发生内部错误（%(error)s），没有写入任何数据。请联系系统管理员。")
+        ctx.error("", None, "", "", message % {"error": type(exc).__name__})
         _finish(batch, ctx, plans, path, saved, status=ImportBatch.Status.FAILED)
         return batch
     status = ImportBatch.Status.REJECTED if ctx.error_count else ImportBatch.Status.STORED
@@ -278,7 +280,8 @@ def _finish(batch: ImportBatch, ctx: Context, plans: list, path: Path, saved: bo
     )
     batch.details = details
     if ctx.error_count:
-        name = f"{batch.pk or 'dry-run-' + uuid.uuid4().hex[:8]}-{Path(batch.file_name).stem}-错误报告.xlsx"
+        prefix = batch.pk or "dry-run-" + uuid.uuid4().hex[:8]
+        name = f"{prefix}-{Path(batch.file_name).stem}-{gettext('错误报告')}.xlsx"
         target = imports_dir() / "reports" / name
         try:
             report.write_report(

@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Collate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lookback.accounts.roles import VIEW_PII
 from lookback.core.masking import mask_id_number, mask_phone
@@ -34,7 +35,7 @@ MEMBER_FIELDS = [c.field for c in member_sheet.SPEC.columns if c.field and c.fie
 LABELS = {
     **{c.field: c.header for c in household_sheet.SPEC.columns if c.field},
     **{f"member.{c.field}": c.header for c in member_sheet.SPEC.columns if c.field},
-    "division_code": "所在村",
+    "division_code": _("所在村"),
 }
 
 
@@ -48,12 +49,12 @@ class Kind:
 
 
 KIND_LABELS = {
-    Kind.MISSING_IN_REGISTRY: "国扶系统有、台账没有的户",
-    Kind.MISSING_IN_SNAPSHOT: "台账有、国扶系统没有的户",
-    Kind.FIELD: "户信息不一致",
-    Kind.MEMBER_MISSING_IN_REGISTRY: "国扶系统有、台账没有的成员",
-    Kind.MEMBER_MISSING_IN_SNAPSHOT: "台账有、国扶系统没有的成员",
-    Kind.MEMBER_FIELD: "成员信息不一致",
+    Kind.MISSING_IN_REGISTRY: _("国扶系统有、台账没有的户"),
+    Kind.MISSING_IN_SNAPSHOT: _("台账有、国扶系统没有的户"),
+    Kind.FIELD: _("户信息不一致"),
+    Kind.MEMBER_MISSING_IN_REGISTRY: _("国扶系统有、台账没有的成员"),
+    Kind.MEMBER_MISSING_IN_SNAPSHOT: _("台账有、国扶系统没有的成员"),
+    Kind.MEMBER_FIELD: _("成员信息不一致"),
 }
 
 
@@ -204,7 +205,7 @@ def _member_differences(
         "household_no", "member_no", "id_number", "data"
     ):
         theirs.setdefault(member.household_no, {})[_member_key(member.member_no, member.id_number)] = member
-    for reg, _ in pairs:
+    for reg, _national in pairs:
         number, code = reg["household_no"], reg["division_code"]
         mine, national = ours.get(number, {}), theirs.get(number, {})
         for key in sorted(mine.keys() | national.keys()):
@@ -266,7 +267,16 @@ def summarise(user: Any, snapshot: NationalSnapshot, show: int = 500) -> Summary
     return summary
 
 
-EXPORT_HEADERS = ["差异类型", "户编号", "行政区划代码", "姓名", "成员（人编号/证件号码）", "项目", "台账", "国扶系统"]
+EXPORT_HEADERS = [
+    _("差异类型"),
+    _("户编号"),
+    _("行政区划代码"),
+    _("姓名"),
+    _("成员（人编号/证件号码）"),
+    _("项目"),
+    _("台账"),
+    _("国扶系统"),
+]
 
 
 def export_differences(user: Any, snapshot: NationalSnapshot, target: Path) -> Path:
@@ -274,16 +284,16 @@ def export_differences(user: Any, snapshot: NationalSnapshot, target: Path) -> P
     target.parent.mkdir(parents=True, exist_ok=True)
     workbook = xlsxwriter.Workbook(str(target), {"constant_memory": True})
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    sheet = workbook.add_worksheet("差异清单")
+    sheet = workbook.add_worksheet(str(_("差异清单")))
     who = getattr(user, "display_name", "") or getattr(user, "username", "")
     sheet.write_string(
         0,
         0,
-        f"国扶系统快照（{snapshot.snapshot_date:%Y-%m-%d}）与台账比对 · 导出人：{who} · "
-        f"导出时间：{timezone.localtime():%Y-%m-%d %H:%M}",
+        str(_("国扶系统快照（%(date)s）与台账比对 · 导出人：%(who)s · 导出时间：%(when)s"))
+        % {"date": f"{snapshot.snapshot_date:%Y-%m-%d}", "who": who, "when": f"{timezone.localtime():%Y-%m-%d %H:%M}"},
     )
     for col, header in enumerate(EXPORT_HEADERS):
-        sheet.write_string(1, col, header, bold)
+        sheet.write_string(1, col, str(header), bold)
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 4, 20)
     sheet.set_column(5, 7, 22)
@@ -292,7 +302,7 @@ def export_differences(user: Any, snapshot: NationalSnapshot, target: Path) -> P
         for col, value in enumerate(
             [d.kind_label, d.household_no, d.division_code, d.name, d.member, d.field, d.registry, d.national]
         ):
-            sheet.write_string(row, col, value)
+            sheet.write_string(row, col, str(value))
         row += 1
         if row >= 1_048_575:
             break

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext
 
 from lookback.registry.importers.headers import Column, KindSpec, SheetPlan
 from lookback.registry.importers.places import DivisionResolver
@@ -267,11 +268,11 @@ class SheetImporter:
                 if self.ctx.more_sheets:
                     self.deferred.append((row, record))
                 else:
-                    self.error(row, "户编号", record["household_no"], "该户编号在本文件和系统中都不存在")
+                    self.error(row, "户编号", record["household_no"], gettext("该户编号在本文件和系统中都不存在"))
                 continue
             pk, code = hit
             if not self.ctx.in_scope(code):
-                self.error(row, "户编号", record["household_no"], "该户不在您的管辖范围内")
+                self.error(row, "户编号", record["household_no"], gettext("该户不在您的管辖范围内"))
                 continue
             self.ctx.touch(code)
             ready.append((row, record, pk, code))

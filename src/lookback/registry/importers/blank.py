@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 import xlsxwriter
+from django.utils.translation import gettext
 from xlsxwriter.utility import xl_col_to_name
 
 from lookback.registry.importers import cells, deptlists
@@ -62,7 +63,8 @@ def write_template(code: str) -> bytes:
 
     sheet = workbook.add_worksheet(spec.label[:31])
     lists = workbook.add_worksheet("代码表")
-    sheet.write_string(0, 0, f"{spec.label}（导入模板：红色列必填；第 2 行是表头，请从第 3 行起填写）", title)
+    heading = gettext("%(label)s（导入模板：红色列必填；第 2 行是表头，请从第 3 行起填写）") % {"label": spec.label}
+    sheet.write_string(0, 0, heading, title)
     list_col = 0
     for index, column in enumerate(columns):
         sheet.write_string(1, index, column.header, required if column.required else optional)
@@ -75,7 +77,7 @@ def write_template(code: str) -> bytes:
             sheet.data_validation(
                 2, index, ROWS + 1, index,
                 {"validate": "date", "criteria": "between", "minimum": _d("1900-01-01"), "maximum": _d("2100-12-31"),
-                 "error_title": "日期", "error_message": "请填写日期，如 2018-12-05"},
+                 "error_title": gettext("日期"), "error_message": gettext("请填写日期，如 2018-12-05")},
             )  # fmt: skip
         elif column.choices:
             lists.write_string(0, list_col, column.header)
@@ -88,14 +90,15 @@ def write_template(code: str) -> bytes:
                 {"validate": "list", "source": f"='代码表'!${letter}$2:${letter}${len(column.choices) + 1}",
                  "error_type": "warning" if multi else "stop",
                  "error_title": column.header,
-                 "error_message": "可填多个，用逗号分隔" if multi else "请从下拉列表中选择"},
+                 "error_message": gettext("可填多个，用逗号分隔") if multi else gettext("请从下拉列表中选择")},
             )  # fmt: skip
             list_col += 1
     if dept_label:
         index = len(columns)
         sheet.write_string(1, index, "名单类型", required)
         sheet.set_column(index, index, 22)
-        sheet.write_comment(1, index, f"必填列：填“{dept_label}”（导入时选择了名单类型则可不填）")
+        note = gettext("必填列：填“%(kind)s”（导入时选择了名单类型则可不填）") % {"kind": dept_label}
+        sheet.write_comment(1, index, note)
         sheet.data_validation(
             2, index, ROWS + 1, index, {"validate": "list", "source": [dept_label], "error_message": "名单类型"}
         )
@@ -114,12 +117,12 @@ def _d(text: str):  # noqa: ANN202 - a date for xlsxwriter
 def _note(column: Column) -> str:
     parts = []
     if column.required:
-        parts.append("必填列")
+        parts.append(gettext("必填列"))
     aliases = [a for a in column.aliases if "(" not in a and "（" not in a]
     if aliases:
-        parts.append("也可写作：" + "、".join(aliases))
+        parts.append(gettext("也可写作：") + "、".join(aliases))
     if column.choices and len(column.choices) <= 30:
-        parts.append("可填：" + "、".join(column.choices))
+        parts.append(gettext("可填：") + "、".join(column.choices))
     if column.note:
         parts.append(column.note)
     return "\n".join(parts)

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from stdnum.cn import ric
 
 from lookback.core import codes
@@ -83,7 +84,9 @@ def text(max_length: int) -> Parser:
             if not result:
                 return None
             if len(result) > max_length:
-                raise CellError(f"内容过长（{len(result)} 个字符，最多 {max_length} 个）")
+                raise CellError(
+                    gettext("内容过长（%(n)s 个字符，最多 %(max)s 个）") % {"n": len(result), "max": max_length}
+                )
             return result
         if is_empty(value):
             return None
@@ -104,7 +107,9 @@ def text(max_length: int) -> Parser:
         if not result:
             return None
         if len(result) > max_length:
-            raise CellError(f"内容过长（{len(result)} 个字符，最多 {max_length} 个）")
+            raise CellError(
+                gettext("内容过长（%(n)s 个字符，最多 %(max)s 个）") % {"n": len(result), "max": max_length}
+            )
         return result
 
     return parse
@@ -117,10 +122,10 @@ def key_text(max_length: int) -> Parser:
     def parse(value: Any) -> str | None:
         if isinstance(value, float):
             if not value.is_integer() or abs(value) >= _EXACT_LIMIT:
-                raise CellError("该单元格被表格软件存成了数字，已丢失位数；请把这一列设为文本格式后重新导出")
+                raise CellError(gettext("该单元格被表格软件存成了数字，已丢失位数；请把这一列设为文本格式后重新导出"))
             return plain(int(value))
         if isinstance(value, str) and ("e" in value or "E" in value) and _SCIENTIFIC.match(value.strip()):
-            raise CellError("该单元格是科学计数法数字，已丢失位数；请把这一列设为文本格式后重新导出")
+            raise CellError(gettext("该单元格是科学计数法数字，已丢失位数；请把这一列设为文本格式后重新导出"))
         return plain(value)
 
     return parse
@@ -132,19 +137,19 @@ def id_number(value: Any) -> str | None:
         return value.upper()  # the common case: a well-formed 18-character number
     if isinstance(value, float | int) and not isinstance(value, bool):
         if isinstance(value, float) and (not value.is_integer() or abs(value) >= _EXACT_LIMIT):
-            raise CellError("证件号码被表格软件存成了数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出")
+            raise CellError(gettext("证件号码被表格软件存成了数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出"))
         if abs(value) >= _EXACT_LIMIT:
-            raise CellError("证件号码被表格软件存成了数字，已丢失位数；请按文本格式重新导出")
+            raise CellError(gettext("证件号码被表格软件存成了数字，已丢失位数；请按文本格式重新导出"))
         value = str(int(value))
     if is_empty(value):
         return None
     result = unicodedata.normalize("NFKC", _clean_text(value)).replace(" ", "").upper()
     if _SCIENTIFIC.match(result):
-        raise CellError("证件号码是科学计数法数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出")
+        raise CellError(gettext("证件号码是科学计数法数字（如 3.50125E+17），已丢失位数；请按文本格式重新导出"))
     if not result:
         return None
     if len(result) > 30:
-        raise CellError(f"证件号码过长（{len(result)} 位）")
+        raise CellError(gettext("证件号码过长（%(n)s 位）") % {"n": len(result)})
     return result
 
 
@@ -156,11 +161,11 @@ def id_number_warning(number: str | None) -> str | None:
     if not number:
         return None
     if len(number) == 15 and number.isdigit():
-        return "15位旧身份证号码"
+        return gettext("15位旧身份证号码")
     if not _ID18.match(number):
-        return f"证件号码不是18位（{len(number)} 位）或含非法字符"
+        return gettext("证件号码不是18位（%(n)s 位）或含非法字符") % {"n": len(number)}
     if ric.calc_check_digit(number) != number[-1]:
-        return "证件号码校验位不正确"
+        return gettext("证件号码校验位不正确")
     return None
 
 
@@ -170,7 +175,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 def _number_text(value: Any) -> str:
     text_value = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "").replace(" ", "")
     if not _NUMBER.match(text_value):
-        raise CellError("不是数字")
+        raise CellError(gettext("不是数字"))
     return text_value
 
 
@@ -179,10 +184,10 @@ def integer(minimum: int = 0, maximum: int = 32767) -> Parser:
         if is_empty(value):
             return None
         if isinstance(value, bool):
-            raise CellError("不是整数")
+            raise CellError(gettext("不是整数"))
         if isinstance(value, float):
             if not value.is_integer():
-                raise CellError("不是整数")
+                raise CellError(gettext("不是整数"))
             result = int(value)
         elif isinstance(value, int):
             result = value
@@ -191,12 +196,12 @@ def integer(minimum: int = 0, maximum: int = 32767) -> Parser:
             try:
                 as_decimal = Decimal(number)
             except InvalidOperation as exc:
-                raise CellError("不是整数") from exc
+                raise CellError(gettext("不是整数")) from exc
             if as_decimal != as_decimal.to_integral_value():
-                raise CellError("不是整数")
+                raise CellError(gettext("不是整数"))
             result = int(as_decimal)
         if not minimum <= result <= maximum:
-            raise CellError(f"数值应在 {minimum} 到 {maximum} 之间")
+            raise CellError(gettext("数值应在 %(min)s 到 %(max)s 之间") % {"min": minimum, "max": maximum})
         return result
 
     return parse
@@ -219,10 +224,10 @@ def decimal(max_digits: int = 12, places: int = 2, minimum: Decimal | None = Non
         if is_empty(value):
             return None
         if isinstance(value, bool):
-            raise CellError("不是数字")
+            raise CellError(gettext("不是数字"))
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
-                raise CellError("不是数字")
+                raise CellError(gettext("不是数字"))
             result = Decimal(repr(value))
         elif isinstance(value, int):
             result = Decimal(value)
@@ -233,14 +238,14 @@ def decimal(max_digits: int = 12, places: int = 2, minimum: Decimal | None = Non
                 try:
                     result = Decimal(_number_text(value))  # "6,500", full-width digits
                 except InvalidOperation as exc:
-                    raise CellError("不是数字") from exc
+                    raise CellError(gettext("不是数字")) from exc
         if not result.is_finite() or abs(result) >= limit:
-            raise CellError("数值过大" if result.is_finite() else "不是数字")
+            raise CellError(gettext("数值过大") if result.is_finite() else gettext("不是数字"))
         result = result.quantize(quantum, rounding=ROUND_HALF_UP)
         if abs(result) >= limit:
-            raise CellError("数值过大")
+            raise CellError(gettext("数值过大"))
         if minimum is not None and result < minimum:
-            raise CellError(f"数值不能小于 {minimum}")
+            raise CellError(gettext("数值不能小于 %(min)s") % {"min": minimum})
         return result
 
     return parse
@@ -272,7 +277,7 @@ def _to_datetime(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     if isinstance(value, bool):
-        raise CellError("不是日期")
+        raise CellError(gettext("不是日期"))
     try:
         if isinstance(value, int | float):
             return _from_number(float(value))
@@ -284,8 +289,8 @@ def _to_datetime(value: Any) -> dt.datetime | None:
         if _NUMBER.match(raw):
             return _from_number(float(raw))
     except (ValueError, OverflowError) as exc:
-        raise CellError("不是有效日期") from exc
-    raise CellError("不是日期（可写作 2018-12-05、2018/12/5 或 20181205）")
+        raise CellError(gettext("不是有效日期")) from exc
+    raise CellError(gettext("不是日期（可写作 2018-12-05、2018/12/5 或 20181205）"))
 
 
 def date(value: Any) -> dt.date | None:
@@ -293,7 +298,7 @@ def date(value: Any) -> dt.date | None:
     if result is None:
         return None
     if not 1900 <= result.year <= 2100:
-        raise CellError("日期不在 1900—2100 年之间")
+        raise CellError(gettext("日期不在 1900—2100 年之间"))
     return result.date()
 
 
@@ -302,7 +307,7 @@ def datetime(value: Any) -> dt.datetime | None:
     if result is None:
         return None
     if not 1900 <= result.year <= 2100:
-        raise CellError("日期不在 1900—2100 年之间")
+        raise CellError(gettext("日期不在 1900—2100 年之间"))
     # Serials carry float noise; whole seconds are what people typed.
     result = (
         result.replace(microsecond=0)
@@ -318,7 +323,7 @@ def yes_no(value: Any) -> bool | None:
     try:
         return parse_yes_no(value)
     except NotYesNo as exc:
-        raise CellError("应填 是/否（也可写 Y/N、1/0、√/×、有/无）") from exc
+        raise CellError(gettext("应填 是/否（也可写 Y/N、1/0、√/×、有/无）")) from exc
 
 
 def code(code_list: codes.CodeList) -> Parser:
@@ -327,7 +332,10 @@ def code(code_list: codes.CodeList) -> Parser:
             return None
         label = code_list.normalise(value)
         if label is None:
-            raise CellError(f"不在“{code_list.name}”代码表中（可填：{'、'.join(code_list.labels)}）")
+            raise CellError(
+                gettext("不在“%(list)s”代码表中（可填：%(labels)s）")
+                % {"list": code_list.name, "labels": "、".join(code_list.labels)}
+            )
         return label
 
     return parse
@@ -343,7 +351,10 @@ def multi_code(code_list: codes.CodeList, joiner: str | None = ",") -> Parser:
         for part in codes.split_multi(display(value)):
             label = code_list.normalise(part)
             if label is None:
-                raise CellError(f"“{part}”不在“{code_list.name}”代码表中（可填：{'、'.join(code_list.labels)}）")
+                raise CellError(
+                    gettext("“%(value)s”不在“%(list)s”代码表中（可填：%(labels)s）")
+                    % {"value": part, "list": code_list.name, "labels": "、".join(code_list.labels)}
+                )
             if label not in labels:
                 labels.append(label)
         if joiner is None:
@@ -359,7 +370,7 @@ def decimal_coordinate(minimum: int, maximum: int) -> Parser:
     def parse(value: Any) -> Decimal | None:
         result = base(value)
         if result is not None and not minimum <= result <= maximum:
-            raise CellError(f"应在 {minimum} 到 {maximum} 之间")
+            raise CellError(gettext("应在 %(min)s 到 %(max)s 之间") % {"min": minimum, "max": maximum})
         return result
 
     return parse

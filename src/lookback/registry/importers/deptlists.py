@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.core import codes
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import CHUNK, Row, SheetImporter
@@ -193,18 +195,25 @@ class DeptListImporter(SheetImporter):
         if raw_kind:
             kind = kind_from_text(raw_kind) or ""
             if not kind:
-                self.error(row, "名单类型", raw_kind, f"不是已知的名单类型（可填：{'、'.join(DeptListKind.labels)}）")
+                self.error(
+                    row,
+                    "名单类型",
+                    raw_kind,
+                    gettext("不是已知的名单类型（可填：%(kinds)s）") % {"kinds": "、".join(DeptListKind.labels)},
+                )
                 return
         if not kind:
-            self.error(row, "名单类型", "", "名单类型为空（导入时可指定名单类型）")
+            self.error(row, "名单类型", "", gettext("名单类型为空（导入时可指定名单类型）"))
             return
         id_number = values.get("id_number")
         if not id_number:
-            self.error(row, "证件号码", "", "证件号码为空")
+            self.error(row, "证件号码", "", gettext("证件号码为空"))
             return
         earlier = self.first_seen((kind, id_number), row)
         if earlier is not None:
-            self.error(row, "证件号码", id_number, f"同一名单中证件号码重复（第 {earlier} 行已有）")
+            self.error(
+                row, "证件号码", id_number, gettext("同一名单中证件号码重复（第 %(row)s 行已有）") % {"row": earlier}
+            )
             return
         warning = cells.id_number_warning(id_number)
         if warning:
@@ -245,10 +254,10 @@ class DeptListImporter(SheetImporter):
             code = places.get(record["id_number"], "")
             old = existing.get((record["kind"], record["id_number"]))
             if code and not self.ctx.in_scope(code):
-                self.error(row, "证件号码", record["id_number"], "此人登记在您管辖范围以外的户中")
+                self.error(row, "证件号码", record["id_number"], gettext("此人登记在您管辖范围以外的户中"))
                 continue
             if old is not None and old["division_code"] and not self.ctx.in_scope(old["division_code"]):
-                self.error(row, "证件号码", record["id_number"], "该名单记录属于您管辖范围以外的地区")
+                self.error(row, "证件号码", record["id_number"], gettext("该名单记录属于您管辖范围以外的地区"))
                 continue
             record["division_code"] = code
             if code:

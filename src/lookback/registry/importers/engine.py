@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.registry.importers import cells, deptlists, helpers, households, measures, members, snapshot, visits
 from lookback.registry.importers.base import Context, Options, Row, SheetImporter, parse_row
 from lookback.registry.importers.headers import HEADER_SCAN_ROWS, KindSpec, SheetPlan, recognise
@@ -111,7 +113,8 @@ def run_file(path: Path, ctx: Context) -> list[SheetPlan]:
             None,
             "",
             "",
-            f"文件中没有可识别的表格：前 {HEADER_SCAN_ROWS} 行中找不到表头。可导入的表格及其必需列：{wanted}",
+            gettext("文件中没有可识别的表格：前 %(n)s 行中找不到表头。可导入的表格及其必需列：%(wanted)s")
+            % {"n": HEADER_SCAN_ROWS, "wanted": wanted},
         )
     return plans
 
@@ -126,16 +129,22 @@ def _run_sheet(
         return None
     if plan.kind is None:
         if source.visible:  # a hidden sheet (a template's code lists) is not the user's data
-            ctx.warn(source.name, None, "", "", "未识别的工作表（前 20 行没有任何表格类型的表头），已跳过")
+            ctx.warn(source.name, None, "", "", gettext("未识别的工作表（前 20 行没有任何表格类型的表头），已跳过"))
         return plan
     if plan.missing:
         missing = "、".join(plan.missing)
-        ctx.error(source.name, plan.header_row, missing, "", f"看起来是“{plan.kind.label}”，但缺少必需的列：{missing}")
+        ctx.error(
+            source.name,
+            plan.header_row,
+            missing,
+            "",
+            gettext("看起来是“%(kind)s”，但缺少必需的列：%(missing)s") % {"kind": plan.kind.label, "missing": missing},
+        )
         return plan
     for _, header in plan.extras:
-        ctx.warn(source.name, plan.header_row, header, header, "未知的列，已原样保存为其他信息")
+        ctx.warn(source.name, plan.header_row, header, header, gettext("未知的列，已原样保存为其他信息"))
     for header in plan.duplicates:
-        ctx.warn(source.name, plan.header_row, header, header, "该列与前面的列重复，按前面的列导入")
+        ctx.warn(source.name, plan.header_row, header, header, gettext("该列与前面的列重复，按前面的列导入"))
     importer = make_importer(ctx, plan)
     importers.append(importer)
     parsers = [

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Counts, Row, SheetImporter
 from lookback.registry.importers.headers import Column, KindSpec
@@ -44,7 +46,7 @@ class HelperImporter(SheetImporter):
         values = row.values
         household_no = values.get("household_no")
         if not household_no:
-            self.error(row, "户编号", "", "户编号为空")
+            self.error(row, "户编号", "", gettext("户编号为空"))
             return
         id_number = values.get("id_number")
         name, phone = values.get("name"), values.get("phone")
@@ -53,11 +55,16 @@ class HelperImporter(SheetImporter):
         elif name and phone:
             helper_key = ("np", name, phone)
         else:
-            self.error(row, "帮扶责任人", name, "没有证件号码时，帮扶责任人姓名和联系电话都必须填写")
+            self.error(row, "帮扶责任人", name, gettext("没有证件号码时，帮扶责任人姓名和联系电话都必须填写"))
             return
         earlier = self.first_seen((helper_key, household_no), row)
         if earlier is not None:
-            self.error(row, "帮扶责任人", name, f"同一帮扶责任人与同一户在本表中重复（第 {earlier} 行已有）")
+            self.error(
+                row,
+                "帮扶责任人",
+                name,
+                gettext("同一帮扶责任人与同一户在本表中重复（第 %(row)s 行已有）") % {"row": earlier},
+            )
             return
         warning = cells.id_number_warning(id_number)
         if warning:

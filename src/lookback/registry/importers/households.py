@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.core import codes
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
@@ -83,17 +85,17 @@ class HouseholdImporter(SheetImporter):
         values = row.values
         number = values.get("household_no")
         if not number:
-            self.error(row, "户编号", "", "户编号为空")
+            self.error(row, "户编号", "", gettext("户编号为空"))
             return None
         earlier = self.first_seen(number, row)
         if earlier is not None:
-            self.error(row, "户编号", number, f"户编号在本表中重复（第 {earlier} 行已有）")
+            self.error(row, "户编号", number, gettext("户编号在本表中重复（第 %(row)s 行已有）") % {"row": earlier})
             return None
         place = self.place(row)
         if place is None:
             return None
         if values.get("size") is None:
-            self.error(row, "家庭人口数", "", "家庭人口数为空")
+            self.error(row, "家庭人口数", "", gettext("家庭人口数为空"))
             return None
         record = self.fields_of(Household, {k: v for k, v in values.items() if k not in PLACE_FIELDS})
         record["village_id"], record["division_code"] = place
@@ -120,7 +122,7 @@ class HouseholdImporter(SheetImporter):
             self.error(row, column, value, exc.reason)
             return None
         if not self.ctx.in_scope(found.code):
-            self.error(row, "行政村", values.get("village") or found.code, "该村不在您的管辖范围内")
+            self.error(row, "行政村", values.get("village") or found.code, gettext("该村不在您的管辖范围内"))
             return None
         self.ctx.touch(found.code)
         return found.village_id, found.code
@@ -140,7 +142,7 @@ class HouseholdImporter(SheetImporter):
         for row, record in self.pending:
             old = existing.get(record["household_no"])
             if old is not None and not self.ctx.in_scope(old["division_code"]):
-                self.error(row, "户编号", record["household_no"], "该户编号已登记在您管辖范围以外的地区")
+                self.error(row, "户编号", record["household_no"], gettext("该户编号已登记在您管辖范围以外的地区"))
                 continue
             pairs.append((record, old))
         self.pending = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.core import codes
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
@@ -41,12 +43,17 @@ class MeasureImporter(SheetImporter):
         values = row.values
         for field_name, header in (("household_no", "户编号"), ("measure_type", "措施类型"), ("content", "措施内容")):
             if not values.get(field_name):
-                self.error(row, header, "", f"{header}为空")
+                self.error(row, header, "", gettext("%(column)s为空") % {"column": header})
                 return
         key = (values["household_no"], values["measure_type"], values["content"], values.get("start_date"))
         earlier = self.first_seen(key, row)
         if earlier is not None:
-            self.error(row, "措施内容", values["content"], f"同一户的同一措施在本表中重复（第 {earlier} 行已有）")
+            self.error(
+                row,
+                "措施内容",
+                values["content"],
+                gettext("同一户的同一措施在本表中重复（第 %(row)s 行已有）") % {"row": earlier},
+            )
             return
         record = self.fields_of(Measure, values)
         record["household_no"] = values["household_no"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.core import codes
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
@@ -75,17 +77,22 @@ class MemberImporter(SheetImporter):
     def build(self, row: Row) -> dict[str, Any] | None:
         values = row.values
         if not values.get("household_no"):
-            self.error(row, "户编号", "", "户编号为空")
+            self.error(row, "户编号", "", gettext("户编号为空"))
             return None
         member_no, id_number = values.get("member_no"), values.get("id_number")
         if not member_no and not id_number:
-            self.error(row, "人编号", "", "人编号和证件号码都为空，无法确定是哪个人")
+            self.error(row, "人编号", "", gettext("人编号和证件号码都为空，无法确定是哪个人"))
             return None
         key = ("no", member_no) if member_no else ("id", id_number)
         earlier = self.first_seen(key, row)
         if earlier is not None:
             column = "人编号" if member_no else "证件号码"
-            self.error(row, column, key[1], f"{column}在本表中重复（第 {earlier} 行已有）")
+            self.error(
+                row,
+                column,
+                key[1],
+                gettext("%(column)s在本表中重复（第 %(row)s 行已有）") % {"column": column, "row": earlier},
+            )
             return None
         warning = cells.id_number_warning(id_number)
         if warning:
@@ -138,7 +145,9 @@ class MemberImporter(SheetImporter):
                 old = existing_by_id.get(record["id_number"])
             if old is not None and not self.ctx.in_scope(old.pop("_place")):
                 column = "人编号" if record["member_no"] else "证件号码"
-                self.error(row, column, record["member_no"] or record["id_number"], "此人已登记在您管辖范围以外的户中")
+                self.error(
+                    row, column, record["member_no"] or record["id_number"], gettext("此人已登记在您管辖范围以外的户中")
+                )
                 continue
             pairs.append((record, old))
         self.upsert(Member, pairs, self.ctx.count(self.spec.code))

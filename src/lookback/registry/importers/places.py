@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from lookback.divisions.models import Division
 from lookback.registry.importers.cells import CellError
 
@@ -87,9 +89,9 @@ class DivisionResolver:
     def by_division_code(self, code: str) -> Place:
         node = self.by_code.get(code)
         if node is None:
-            raise CellError("行政区划代码不在区划表中")
+            raise CellError(gettext("行政区划代码不在区划表中"))
         if node.level != "village":
-            raise CellError("行政区划代码不是村级（12位村级代码）")
+            raise CellError(gettext("行政区划代码不是村级（12位村级代码）"))
         return Place(village_id=node.pk, code=node.code)
 
     def resolve(self, county: str, township: str, village: str) -> Place:
@@ -107,12 +109,20 @@ class DivisionResolver:
         return hit
 
     def _resolve(self, county: str, township: str, village: str) -> Place:
-        county_node = self._pick(self.counties, county, COUNTY_SUFFIXES, "县", "区划表中没有这个县（市、区）")
+        county_node = self._pick(self.counties, county, COUNTY_SUFFIXES, "县", gettext("区划表中没有这个县（市、区）"))
         township_node = self._pick(
-            county_node.children, township, TOWNSHIP_SUFFIXES, "乡镇", f"{county_node.name}没有这个乡（镇）"
+            county_node.children,
+            township,
+            TOWNSHIP_SUFFIXES,
+            "乡镇",
+            gettext("%(county)s没有这个乡（镇）") % {"county": county_node.name},
         )
         village_node = self._pick(
-            township_node.children, village, VILLAGE_SUFFIXES, "行政村", f"{township_node.name}没有这个村"
+            township_node.children,
+            village,
+            VILLAGE_SUFFIXES,
+            "行政村",
+            gettext("%(township)s没有这个村") % {"township": township_node.name},
         )
         return Place(village_id=village_node.pk, code=village_node.code)
 
@@ -121,7 +131,7 @@ class DivisionResolver:
         options: dict[str, list[_Node]], name: str, suffixes: tuple[str, ...], column: str, missing: str
     ) -> _Node:
         if not name:
-            raise _PlaceError(column, "为空（或填写行政区划代码）")
+            raise _PlaceError(column, gettext("为空（或填写行政区划代码）"))
         exact = options.get(_fold(name), [])
         found = exact if len(exact) == 1 else options.get(base_name(name, suffixes), [])
         unique = {n.code: n for n in found}
@@ -135,7 +145,9 @@ class DivisionResolver:
                 unique = same or unique
         if len(unique) > 1:
             raise _PlaceError(
-                column, f"名称不唯一（{'、'.join(n.name for n in unique.values())}），请写全称或填写行政区划代码"
+                column,
+                gettext("名称不唯一（%(names)s），请写全称或填写行政区划代码")
+                % {"names": "、".join(n.name for n in unique.values())},
             )
         return next(iter(unique.values()))
 

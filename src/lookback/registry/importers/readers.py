@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import python_calamine
+from django.utils.translation import gettext
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 CSV_SUFFIXES = {".csv", ".txt"}
@@ -62,7 +63,7 @@ class SheetSource:
             for row in sheet.iter_rows():
                 yield pad + row if pad else row
         except Exception as exc:
-            raise UnreadableFile(f"读取工作表时出错（{type(exc).__name__}）") from exc
+            raise UnreadableFile(gettext("读取工作表时出错（%(error)s）") % {"error": type(exc).__name__}) from exc
 
     def row_count(self) -> int:
         """Rows in the sheet (for progress), without converting them to Python values."""
@@ -106,7 +107,9 @@ def open_sheets(path: Path) -> list[SheetSource]:
     except UnreadableFile:
         raise
     except Exception as exc:  # calamine raises several types for damaged files
-        raise UnreadableFile(f"无法读取该文件（{type(exc).__name__}）：文件可能已损坏或不是表格文件") from exc
+        raise UnreadableFile(
+            gettext("无法读取该文件（%(error)s）：文件可能已损坏或不是表格文件") % {"error": type(exc).__name__}
+        ) from exc
     return sheets
 
 
@@ -114,9 +117,11 @@ def _open_workbook(path: Path) -> python_calamine.CalamineWorkbook:
     try:
         return python_calamine.CalamineWorkbook.from_path(str(path))
     except python_calamine.PasswordError as exc:
-        raise UnreadableFile("文件设置了密码，请取消密码后再导入") from exc
+        raise UnreadableFile(gettext("文件设置了密码，请取消密码后再导入")) from exc
     except Exception as exc:
-        raise UnreadableFile(f"无法读取该文件（{type(exc).__name__}）：文件可能已损坏或不是表格文件") from exc
+        raise UnreadableFile(
+            gettext("无法读取该文件（%(error)s）：文件可能已损坏或不是表格文件") % {"error": type(exc).__name__}
+        ) from exc
 
 
 def _load_sheet(path: Path, index: int) -> python_calamine.CalamineSheet:
@@ -125,7 +130,9 @@ def _load_sheet(path: Path, index: int) -> python_calamine.CalamineSheet:
     except UnreadableFile:
         raise
     except Exception as exc:
-        raise UnreadableFile(f"无法读取第 {index + 1} 个工作表（{type(exc).__name__}）") from exc
+        raise UnreadableFile(
+            gettext("无法读取第 %(n)s 个工作表（%(error)s）") % {"n": index + 1, "error": type(exc).__name__}
+        ) from exc
 
 
 def detect_encoding(path: Path) -> str:
@@ -160,7 +167,7 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[Any]]:
         try:
             yield from csv.reader(fh, delimiter=delimiter)
         except csv.Error as exc:
-            raise UnreadableFile(f"CSV 格式错误：{exc}") from exc
+            raise UnreadableFile(gettext("CSV 格式错误：%(error)s") % {"error": exc}) from exc
 
 
 def read_head(source: SheetSource, rows: int) -> list[list[Any]]:

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from django.utils.translation import gettext_lazy as _
 
 from lookback.registry.importers.base import Issue
 from lookback.registry.importers.headers import SheetPlan, fold_header
 from lookback.registry.importers.readers import UnreadableFile, open_sheets
 
-REASON_HEADER = "错误原因"
+REASON_HEADER = _("错误原因")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -50,10 +51,10 @@ def write_report(
     datetime_format = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     used: set[str] = set()
 
-    summary = workbook.add_worksheet(_sheet_name("错误清单", used))
-    _issue_sheet(summary, errors, error_count, bold, "错误")
-    listing = workbook.add_worksheet(_sheet_name("警告", used))
-    _issue_sheet(listing, warnings, warning_count, bold, "警告")
+    summary = workbook.add_worksheet(_sheet_name(str(_("错误清单")), used))
+    _issue_sheet(summary, errors, error_count, bold, str(_("错误")))
+    listing = workbook.add_worksheet(_sheet_name(str(_("警告")), used))
+    _issue_sheet(listing, warnings, warning_count, bold, str(_("警告")))
 
     by_sheet: dict[str, dict[int, list[Issue]]] = defaultdict(lambda: defaultdict(list))
     for issue in errors:
@@ -101,7 +102,7 @@ def write_report(
 
 
 def _issue_sheet(sheet: Any, issues: list[Issue], total: int, bold: Any, what: str) -> None:
-    headers = ["工作表", "行号", "列", "内容", "原因"]
+    headers = [str(_(h)) for h in ("工作表", "行号", "列", "内容", "原因")]
     for col, header in enumerate(headers):
         sheet.write_string(0, col, header, bold)
     sheet.set_column(0, 0, 16)
@@ -115,9 +116,13 @@ def _issue_sheet(sheet: Any, issues: list[Issue], total: int, bold: Any, what: s
         sheet.write_string(row, 3, issue.value)
         sheet.write_string(row, 4, issue.reason)
     if total > len(issues):
-        sheet.write_string(len(issues) + 1, 0, f"共 {total} 条{what}，此处列出前 {len(issues)} 条。")
+        sheet.write_string(
+            len(issues) + 1,
+            0,
+            str(_("共 %(total)s 条%(what)s，此处列出前 %(n)s 条。")) % {"total": total, "what": what, "n": len(issues)},
+        )
     if not issues:
-        sheet.write_string(1, 0, f"没有{what}。")
+        sheet.write_string(1, 0, str(_("没有%(what)s。")) % {"what": what})
 
 
 def _column_indexes(plan: SheetPlan | None) -> dict[str, int]:
@@ -159,7 +164,7 @@ def _write_rows(
             if col >= len(raw) and col >= 0:
                 sheet.write_blank(index, col, None, bad)
         if header_row:
-            sheet.write_string(index, width, REASON_HEADER, bold)
+            sheet.write_string(index, width, str(REASON_HEADER), bold)
         elif row_issues:
             text = "；".join(f"{i.column}：{i.reason}" if i.column else i.reason for i in row_issues)
             sheet.write_string(index, width, text, reason_format)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from lookback.core import codes
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Row, SheetImporter
@@ -52,7 +54,7 @@ class VisitImporter(SheetImporter):
             ("visited_at", "走访时间"),
         ):
             if not values.get(field_name):
-                self.error(row, header, "", f"{header}为空")
+                self.error(row, header, "", gettext("%(column)s为空") % {"column": header})
                 return
         key = (values["household_no"], values["helper_name"], values["visited_at"])
         earlier = self.first_seen(key, row)
@@ -61,7 +63,7 @@ class VisitImporter(SheetImporter):
                 row,
                 "走访时间",
                 values["visited_at"],
-                f"同一户同一帮扶责任人同一时间的走访在本表中重复（第 {earlier} 行已有）",
+                gettext("同一户同一帮扶责任人同一时间的走访在本表中重复（第 %(row)s 行已有）") % {"row": earlier},
             )
             return
         record = self.fields_of(Visit, values)
