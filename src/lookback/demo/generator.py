@@ -72,8 +72,17 @@ them earn above the 低保 standard (campaign parameter `dibao_standard`, defaul
 household short of capital (缺资金) has a micro-loan; every cause has a measure that addresses it; each
 household has a current measure; 0.4 % of houses are being renovated (C级, 改造中), which the
 dangerous-house rule rightly lists too.
-Some consequences are natural and not listed: a member with a broken ID does not match the
-department lists (they carry the right number), and a household may carry several problems.
+
+Some consequences are natural and not listed: a member with a broken or shared ID does not match the
+department lists (they carry the right number), so problems that compare the registry with a list
+are planted on other people; a household may carry several problems, and some problems imply others
+(a household without measures also has idle workers without job help, a below-line household
+outside 低保 is also 应纳未纳).
+
+The national snapshot (dated 2018-11-30) keeps each row's `data` keyed by the Household / Member
+field names (`HOUSEHOLD_FIELDS`, `MEMBER_FIELDS`) with the stored values as JSON: labels and text as
+strings, decimals as strings with their stored places ("6024.50", "11.0"), yes/no as true/false/null,
+years and counts as numbers, 其他致贫原因 as a list.
 """
 
 from __future__ import annotations
@@ -192,10 +201,8 @@ CAUSE_MEASURES: dict[str, tuple[str, ...]] = {
     "缺水": ("产业扶持",),
 }
 JOB_MEASURES = ("就业帮扶", "技能培训", "公益性岗位")
-ONGOING_MEASURES = ("低保兜底", "特困供养", "健康扶贫", "教育资助", "资产收益", "光伏扶贫", "公益性岗位")
 
 IN_SCHOOL = tuple(label for label in codes.SCHOOL_STATUS.labels if label != "非在校生")
-COMPULSORY_OR_PRESCHOOL = ("学前教育", "小学", *codes.JUNIOR_GRADES)
 
 
 # --- the in-memory data set -------------------------------------------------------------------------

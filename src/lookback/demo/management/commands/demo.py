@@ -40,6 +40,7 @@ def port_free(port: int) -> bool:
 
 
 class Command(BaseCommand):
+    # Plain strings: argparse cannot format lazy translations, and the texts are Chinese already.
     help = "建立演示数据和演示账号，并在 127.0.0.1 上启动演示站点和后台任务进程。"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -112,12 +113,15 @@ class Command(BaseCommand):
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
         )
         self.stdout.write(_("后台任务进程已启动（进程号 %(pid)d）。按 Ctrl+C 停止演示。") % {"pid": worker.pid})
-        # SIGTERM ends the server like Ctrl+C does, so the worker is stopped below either way.
-        previous = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        # SIGTERM ends the server like Ctrl+C does, so the worker is stopped below either way; Ctrl+C
+        # works even when a script started us with SIGINT ignored (as shells do for background jobs).
+        previous_term = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             call_command("runserver", f"127.0.0.1:{port}", use_reloader=False, use_threading=True)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous_term)
+            signal.signal(signal.SIGINT, previous_int)
             worker.terminate()
             try:
                 worker.wait(timeout=10)
