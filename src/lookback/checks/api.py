@@ -158,7 +158,7 @@ def _campaign(code: str | None):
     return campaign
 
 
-@router.get("/rules", response=list[RuleOut], summary="规则目录（含当前范围内的待处理数）")
+@router.get("/rules", response={200: list[RuleOut], 404: ErrorOut}, summary="规则目录（含当前范围内的待处理数）")
 def rules(request: HttpRequest, campaign: str | None = None):
     c = _campaign(campaign)
     counts = selectors.rule_counts(request.user, c)
@@ -180,7 +180,13 @@ def rules(request: HttpRequest, campaign: str | None = None):
     ]
 
 
-@router.get("/findings", response=list[FindingOut], summary="问题线索列表（按管辖范围）")
+# An unknown campaign answers 404; documented here because the paginated response schema is a list.
+_UNKNOWN_CAMPAIGN = {"responses": {404: {"description": "没有该回头看活动"}}}
+
+
+@router.get(
+    "/findings", response=list[FindingOut], summary="问题线索列表（按管辖范围）", openapi_extra=_UNKNOWN_CAMPAIGN
+)
 @paginate(PageNumberPagination)
 def findings(request: HttpRequest, filters: Query[FindingFilterIn]):
     c = _campaign(filters.campaign)
@@ -230,7 +236,7 @@ def runs(request: HttpRequest):
     return selectors.runs_for_user(request.user).order_by("-created_at", "-id")
 
 
-@router.post("/runs", response={202: RunOut, 400: ErrorOut, 403: ErrorOut}, summary="在后台运行规则检查")
+@router.post("/runs", response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}, summary="在后台运行规则检查")
 def start(request: HttpRequest, payload: RunIn):
     c = _campaign(payload.campaign)
     try:
