@@ -13,7 +13,7 @@ stamp=.venv/.lookback-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install -q -c requirements.lock -e ".[test]" 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -c "import django, ninja, lookback" # fail here, not later, if the install did not work
+  .venv/bin/python -c "import django, docx, psycopg, python_calamine, lookback.cli" # fail here if the install did not
   touch "$stamp"
 fi
 
