@@ -652,14 +652,17 @@ def national_missing_here(ctx: Ctx) -> str:
 def students_mismatch(ctx: Ctx) -> str:
     school_grades = ctx.plist((*codes.PRIMARY_GRADES, *codes.JUNIOR_GRADES, *codes.SENIOR_GRADES))
     return f"""SELECT {ctx.member_subject()},
-        {ctx.member_name()} || CASE WHEN dl.id IS NOT NULL
-            THEN '在教育部门在校学生名单中（' || COALESCE(NULLIF(dl.category, ''), '学段未填')
-                || '），系统登记为' || COALESCE(NULLIF(m.school_status, ''), '未填写')
-            ELSE '登记为' || m.school_status || '，但不在教育部门在校学生名单中' END AS detail
-    {_scan_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('students')} AND dl.id_number = m.id_number")}
-    WHERE h.id = m.household_id AND {ctx.active("m")} AND (
-        (dl.id IS NOT NULL AND NOT ({ctx.student("m")}))
-        OR (dl.id IS NULL AND m.school_status IN {school_grades}))"""
+        {ctx.member_name()} || '在教育部门在校学生名单中（' || COALESCE(NULLIF(dl.category, ''), '学段未填')
+        || '），系统登记为' || COALESCE(NULLIF(m.school_status, ''), '未填写') AS detail
+    {_members()}
+    JOIN {DEPT} dl ON dl.kind = {ctx.p("students")} AND dl.id_number = m.id_number
+    WHERE {ctx.active("m")} AND NOT ({ctx.student("m")})
+    UNION ALL
+    SELECT {ctx.member_subject()},
+        {ctx.member_name()} || '登记为' || m.school_status || '，但不在教育部门在校学生名单中' AS detail
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND m.school_status IN {school_grades}
+      AND NOT {ctx.on_list("students", "m.id_number")}"""
 
 
 @rule(
@@ -679,13 +682,15 @@ def students_mismatch(ctx: Ctx) -> str:
 def disabled_mismatch(ctx: Ctx) -> str:
     disabled = ctx.has_health("m", "残疾")
     return f"""SELECT {ctx.member_subject()},
-        {ctx.member_name()} || CASE WHEN dl.id IS NOT NULL
-            THEN '在残联名单中（' || COALESCE(NULLIF(dl.category, ''), '类别未填') || '），健康状况登记为'
-                || COALESCE(NULLIF(m.health, ''), '未填写')
-            ELSE '健康状况登记为残疾，但不在残联残疾人名单中' END AS detail
-    {_scan_members(f"LEFT JOIN {DEPT} dl ON dl.kind = {ctx.p('disabled')} AND dl.id_number = m.id_number")}
-    WHERE h.id = m.household_id AND {ctx.active("m")}
-      AND ((dl.id IS NOT NULL AND NOT {disabled}) OR (dl.id IS NULL AND {disabled}))"""
+        {ctx.member_name()} || '在残联名单中（' || COALESCE(NULLIF(dl.category, ''), '类别未填') || '），健康状况登记为'
+        || COALESCE(NULLIF(m.health, ''), '未填写') AS detail
+    {_members()}
+    JOIN {DEPT} dl ON dl.kind = {ctx.p("disabled")} AND dl.id_number = m.id_number
+    WHERE {ctx.active("m")} AND NOT {disabled}
+    UNION ALL
+    SELECT {ctx.member_subject()}, {ctx.member_name()} || '健康状况登记为残疾，但不在残联残疾人名单中' AS detail
+    {_scan_members()}
+    WHERE h.id = m.household_id AND {ctx.active("m")} AND {disabled} AND NOT {ctx.on_list("disabled", "m.id_number")}"""
 
 
 @rule(
