@@ -55,7 +55,9 @@ def main(path: str) -> None:
         if key.isdigit() and helper_ids.get(int(key)):
             named[topic].add(helper_ids[int(key)])
 
-    print(f"{len(lines)} findings exported, {len(per_topic)} topics; demo seed {build.seed}, {build.households} households")
+    print(
+        f"{len(lines)} findings exported, {len(per_topic)} topics; demo seed {build.seed}, {build.households} households"
+    )
     print(f"{'planted problem':<30} {'topic':<26} {'planted':>7} {'found':>6} {'recall':>7}")
     planted_topics = set()
     missing = []
