@@ -56,7 +56,8 @@ def main(path: str) -> None:
             named[topic].add(helper_ids[int(key)])
 
     print(
-        f"{len(lines)} findings exported, {len(per_topic)} topics; demo seed {build.seed}, {build.households} households"
+        f"{len(lines)} findings exported, {len(per_topic)} topics; "
+        f"demo seed {build.seed}, {build.households} households"
     )
     print(f"{'planted problem':<30} {'topic':<26} {'planted':>7} {'found':>6} {'recall':>7}")
     planted_topics = set()
