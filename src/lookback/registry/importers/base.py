@@ -150,7 +150,7 @@ def _text(value: Any) -> str:
     return display(value)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A parsed data row: its spreadsheet row number, parsed values by field, unknown columns."""
 
@@ -175,7 +175,7 @@ class SheetImporter:
         self.pending: list[tuple[Row, dict[str, Any]]] = []
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
         self.seen: dict[Any, int] = {}
-        self._field_plans: dict[type, list[tuple[str, Callable[[], Any] | None]]] = {}
+        self._field_plans: dict[type, tuple[set[str], dict[str, Callable[[], Any]]]] = {}
 
     # helpers for subclasses --------------------------------------------------------------------------
     def fields_of(self, model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
@@ -184,11 +184,12 @@ class SheetImporter:
         plan = self._field_plans.get(model)
         if plan is None:
             blanks, names = _blanks(model), _attnames(model)
-            plan = self._field_plans[model] = [(n, blanks.get(n)) for n in self.mapped if n in names]
-        record = {}
-        for name, blank in plan:
-            value = values.get(name)
-            record[name] = blank() if value is None and blank is not None else value
+            plan = self._field_plans[model] = ({n for n in self.mapped if n in names}, blanks)
+        keep, blanks = plan
+        record = {n: v for n, v in values.items() if n in keep}
+        for name in blanks.keys() & record.keys():
+            if record[name] is None:
+                record[name] = blanks[name]()
         return record
 
     def error(self, row: Row | int | None, column: str, value: Any, reason: str) -> None:
@@ -354,19 +355,30 @@ def _attnames(model: type[models.Model]) -> set[str]:
     return _ATTNAMES[model]
 
 
-def parse_row(
-    plan: SheetPlan, parsers: list[tuple[int, Column, Callable[[Any], Any]]], raw: list[Any]
-) -> tuple[dict[str, Any], list[tuple[Column, Any, str]]]:
-    """Parse one row's mapped cells; returns the values and the cell errors (column, raw, reason)."""
-    from lookback.registry.importers.cells import CellError
+class RowParser:
+    """Parses the mapped cells of a row. The common row (every cell readable) is one dict
+    comprehension; only a row with an error is parsed again cell by cell to name every bad cell."""
 
-    values: dict[str, Any] = {}
-    errors: list[tuple[Column, Any, str]] = []
-    width = len(raw)
-    for index, column, parse in parsers:
-        cell = raw[index] if index < width else None
-        try:
-            values[column.field] = parse(cell)
-        except CellError as exc:
-            errors.append((column, cell, exc.reason))
-    return values, errors
+    def __init__(self, parsers: list[tuple[int, Column, Callable[[Any], Any]]]) -> None:
+        self.parsers = parsers
+        self.fast = [(index, column.field, parse) for index, column, parse in parsers]
+        self.width = max((index for index, _, _ in parsers), default=-1) + 1
+
+    def __call__(self, raw: list[Any]) -> tuple[dict[str, Any], list[tuple[Column, Any, str]]]:
+        from lookback.registry.importers.cells import CellError
+
+        if len(raw) >= self.width:
+            try:
+                return {field: parse(raw[index]) for index, field, parse in self.fast}, []
+            except CellError:
+                pass
+        values: dict[str, Any] = {}
+        errors: list[tuple[Column, Any, str]] = []
+        width = len(raw)
+        for index, column, parse in self.parsers:
+            cell = raw[index] if index < width else None
+            try:
+                values[column.field] = parse(cell)
+            except CellError as exc:
+                errors.append((column, cell, exc.reason))
+        return values, errors

@@ -160,6 +160,8 @@ def id_number_warning(number: str | None) -> str | None:
     """What is odd about a stored ID number (never a reason to refuse it; the rules judge it)."""
     if not number:
         return None
+    if len(number) == 18 and number[:17].isdigit() and number.isascii() and (number[17].isdigit() or number[17] == "X"):
+        return None if ric.calc_check_digit(number) == number[-1] else gettext("证件号码校验位不正确")
     if len(number) == 15 and number.isdigit():
         return gettext("15位旧身份证号码")
     if not _ID18.match(number):

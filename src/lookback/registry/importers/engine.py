@@ -17,7 +17,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from lookback.registry.importers import cells, deptlists, helpers, households, measures, members, snapshot, visits
-from lookback.registry.importers.base import Context, Options, Row, SheetImporter, parse_row
+from lookback.registry.importers.base import Context, Options, Row, RowParser, SheetImporter
 from lookback.registry.importers.headers import HEADER_SCAN_ROWS, KindSpec, SheetPlan, recognise
 from lookback.registry.importers.readers import SheetSource, UnreadableFile, open_sheets, read_head
 from lookback.registry.models import DeptListKind
@@ -35,6 +35,7 @@ SNAPSHOT_IMPORTERS: dict[str, type[SheetImporter]] = {
     "members": snapshot.SnapshotMemberImporter,
 }
 SHEET_KINDS = {spec.code: spec.label for spec in SHEET_SPECS}
+_NONE_FAILED: frozenset[str] = frozenset()
 DEPT_KINDS = {kind.value: str(kind.label) for kind in DeptListKind}
 
 
@@ -147,10 +148,12 @@ def _run_sheet(
         ctx.warn(source.name, plan.header_row, header, header, gettext("该列与前面的列重复，按前面的列导入"))
     importer = make_importer(ctx, plan)
     importers.append(importer)
-    parsers = [
-        (col_index, column, cells.memoised(column.parser) if column.repeats else column.parser)
-        for col_index, column in plan.mapping
-    ]
+    parse_row = RowParser(
+        [
+            (col_index, column, cells.memoised(column.parser) if column.repeats else column.parser)
+            for col_index, column in plan.mapping
+        ]
+    )
     extras = plan.extras
     total = max(getattr(source, "total_rows", 0) or 0, 1)
     step = max(total // 100, 500)
@@ -162,18 +165,18 @@ def _run_sheet(
             ctx.progress(int(100 * (index + number / total) / count))
         if not any(raw) and all(cells.is_empty(v) for v in raw):
             continue
-        values, errors = parse_row(plan, parsers, raw)
+        values, errors = parse_row(raw)
         extra = {}
         width = len(raw)
         for col_index, header in extras:
             if col_index < width and not cells.is_empty(raw[col_index]):
                 extra[header] = cells.display(raw[col_index]).strip()
-        failed: frozenset[str] = frozenset()
+        failed = _NONE_FAILED
         if errors:
             for column, cell, reason in errors:
                 ctx.error(source.name, number, column.header, cell, reason)
             failed = frozenset(column.header for column, _, _ in errors)
-        elif not extra and all(v is None for v in values.values()):
+        elif not extra and list(values.values()).count(None) == len(values):
             continue  # a row of blanks and spaces
         importer.accept(Row(number=number, values=values, extra=extra, failed=failed))
     importer.finish()

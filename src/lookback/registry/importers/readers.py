@@ -60,8 +60,11 @@ class SheetSource:
         # iter_rows starts at row 1 but at the first used column; pad so column indexes are the sheet's.
         pad = [""] * sheet.start[1] if sheet.start else []
         try:
-            for row in sheet.iter_rows():
-                yield pad + row if pad else row
+            if pad:
+                for row in sheet.iter_rows():
+                    yield pad + row
+            else:
+                yield from sheet.iter_rows()
         except Exception as exc:
             raise UnreadableFile(gettext("读取工作表时出错（%(error)s）") % {"error": type(exc).__name__}) from exc
 
