@@ -257,3 +257,22 @@ def test_a_run_judges_as_of_the_reference_date(campaign: Campaign) -> None:
     campaign.save()
     run_checks(campaign=campaign, rule_codes=["R2-06"])
     assert Finding.objects.get().status == Finding.Status.FIXED
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_rules_run_side_by_side_with_the_same_result(settings) -> None:
+    """Outside a transaction the rules run on several connections at once; the findings are the same
+    as one after another."""
+    campaign = Campaign.objects.get(code="fz2018")
+    bad = clean_household()
+    bad.update(income_per_capita=Decimal("2000"), size=2)
+    bad.update_head(has_basic_medical=False)
+    settings.LOOKBACK_CHECK_WORKERS = 1
+    one = run_checks(campaign=campaign, rule_codes=RULES)
+    serial = sorted(Finding.objects.values_list("rule_code", "subject_key", "detail"))
+    Finding.objects.all().delete()
+    settings.LOOKBACK_CHECK_WORKERS = 3
+    many = run_checks(campaign=campaign, rule_codes=RULES)
+    assert sorted(Finding.objects.values_list("rule_code", "subject_key", "detail")) == serial
+    assert [o.found for o in many.outcomes] == [o.found for o in one.outcomes]
+    assert [o.rule.code for o in many.outcomes] == RULES

@@ -1,8 +1,9 @@
 """The rule engine: run a campaign's rules inside the database and reconcile the findings.
 
-Nothing here loops over households or findings in Python. Each rule's query is wrapped into one
-`INSERT … SELECT` into a temporary staging table; four set-based statements then reconcile the
-staging table with the stored findings:
+Nothing here loops over households in Python. Each rule's query fills a temporary staging table:
+as one `INSERT … SELECT`, or — when several rules run at once on their own connections (outside a
+transaction, `LOOKBACK_CHECK_WORKERS`) — as the rule's result rows (the findings, not the households)
+inserted here. Four set-based statements then reconcile the staging table with the stored findings:
 
 1. approved waivers whose finding now shows other data lapse;
 2. findings that reappear or whose data changed are updated (re-opened when they were fixed, or
@@ -19,10 +20,13 @@ the problem ledger listens to.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
@@ -43,6 +47,20 @@ SQLITE_CACHE_KB = 256 * 1024
 FINDING = Finding._meta.db_table
 WAIVER = Waiver._meta.db_table
 
+STAGE_COLUMNS = ", ".join(
+    (
+        "rule_code",
+        "topic",
+        "dimension",
+        "subject_kind",
+        "subject_key",
+        "household_id",
+        "member_id",
+        "household_no",
+        "division_code",
+        "detail",
+    )
+)
 STAGE_DDL = f"""CREATE TEMPORARY TABLE {STAGE} (
     rule_code TEXT NOT NULL, topic TEXT NOT NULL, dimension INTEGER NOT NULL, subject_kind TEXT NOT NULL,
     subject_key TEXT NOT NULL, household_id BIGINT, member_id BIGINT, household_no TEXT, division_code TEXT,
@@ -152,14 +170,18 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(STAGE_DDL)
     try:
-        for index, rule in enumerate(rules, start=1):
-            CheckRun.objects.filter(pk=run.pk).update(
-                current_rule=rule.code, progress=int(90 * (index - 1) / max(len(rules), 1))
+        workers = check_workers()
+        if workers > 1 and not connection.in_atomic_block and len(rules) > 1:
+            result.outcomes = _stage_parallel(
+                run, rules, campaign, loaded, snapshot_id, scope_like, workers, on_progress
             )
-            outcome = _stage_rule(rule, campaign, loaded, snapshot_id, scope_like)
-            result.outcomes.append(outcome)
-            if on_progress:
-                on_progress(outcome, index, len(rules))
+        else:
+            for index, rule in enumerate(rules, start=1):
+                _progress(run, rule, index, len(rules))
+                outcome = _stage_rule(rule, campaign, loaded, snapshot_id, scope_like)
+                result.outcomes.append(outcome)
+                if on_progress:
+                    on_progress(outcome, index, len(rules))
         ran = [o.rule.code for o in result.outcomes if o.status == RuleRunStat.Status.OK]
         today = timezone.localdate()
         with transaction.atomic():
@@ -202,43 +224,60 @@ def _loaded_lists(kinds: set[str]) -> set[str]:
     return {kind for kind in kinds if DeptListEntry.objects.filter(kind=kind).exists()}
 
 
-def _stage_rule(rule: Rule, campaign: Campaign, loaded: set[str], snapshot_id: int | None, scope_like: str):
-    outcome = RuleOutcome(rule=rule)
+def check_workers() -> int:
+    """How many rules run at once (each on its own database connection). `LOOKBACK_CHECK_WORKERS`
+    in the settings or the environment; by default the number of processors, at most 4."""
+    value = getattr(settings, "LOOKBACK_CHECK_WORKERS", None) or os.environ.get("LOOKBACK_CHECK_WORKERS")
+    return max(1, int(value)) if value else max(1, min(4, os.cpu_count() or 1))
+
+
+def _progress(run: CheckRun, rule: Rule, index: int, total: int) -> None:
+    CheckRun.objects.filter(pk=run.pk).update(current_rule=rule.code, progress=int(90 * (index - 1) / max(total, 1)))
+
+
+def _skipped(rule: Rule, loaded: set[str], snapshot_id: int | None) -> RuleOutcome | None:
     missing = [kind for kind in rule.requires_lists if kind not in loaded]
     if missing:
-        outcome.status = RuleRunStat.Status.SKIPPED
-        outcome.message = _("未导入部门名单：%(kinds)s") % {"kinds": "、".join(missing)}
-        return outcome
+        message = _("未导入部门名单：%(kinds)s") % {"kinds": "、".join(missing)}
+        return RuleOutcome(rule=rule, status=RuleRunStat.Status.SKIPPED, message=message)
     if rule.requires_snapshot and snapshot_id is None:
-        outcome.status = RuleRunStat.Status.SKIPPED
-        outcome.message = _("未导入国扶系统快照")
-        return outcome
+        return RuleOutcome(rule=rule, status=RuleRunStat.Status.SKIPPED, message=_("未导入国扶系统快照"))
+    return None
+
+
+def _rule_select(rule: Rule, campaign: Campaign, snapshot_id: int | None, scope_like: str) -> tuple[str, dict]:
+    """The rule's query, shaped as staging rows and limited to the run's scope."""
     ctx = Ctx(campaign, snapshot_id=snapshot_id)
+    body = rule.query(ctx)
+    params = dict(ctx.params)
+    params.update(
+        {
+            "_rule": rule.code,
+            "_topic": rule.topic,
+            "_dimension": rule.dimension,
+            "_kind": rule.subject,
+            "_scope": scope_like,
+        }
+    )
+    sql = (
+        f"SELECT %(_rule)s, %(_topic)s, %(_dimension)s, %(_kind)s, x.subject_key, x.household_id, x.member_id, "
+        f"x.household_no, x.division_code, x.detail FROM ({body}) x "
+        f"WHERE x.subject_key IS NOT NULL AND x.detail IS NOT NULL "
+        f"AND COALESCE(x.division_code, '') LIKE %(_scope)s"
+    )
+    return sql, params
+
+
+def _stage_rule(rule: Rule, campaign: Campaign, loaded: set[str], snapshot_id: int | None, scope_like: str):
+    outcome = _skipped(rule, loaded, snapshot_id) or RuleOutcome(rule=rule)
+    if outcome.status != RuleRunStat.Status.OK:
+        return outcome
     started = time.perf_counter()
     try:
-        body = rule.query(ctx)
-        params = dict(ctx.params)
-        params.update(
-            {
-                "_rule": rule.code,
-                "_topic": rule.topic,
-                "_dimension": rule.dimension,
-                "_kind": rule.subject,
-                "_scope": scope_like,
-            }
-        )
-        sql = (
-            f"INSERT INTO {STAGE} (rule_code, topic, dimension, subject_kind, subject_key, household_id, member_id, "
-            f"household_no, division_code, detail) "
-            f"SELECT %(_rule)s, %(_topic)s, %(_dimension)s, %(_kind)s, x.subject_key, x.household_id, x.member_id, "
-            f"x.household_no, x.division_code, x.detail FROM ({body}) x "
-            f"WHERE x.subject_key IS NOT NULL AND x.detail IS NOT NULL "
-            f"AND COALESCE(x.division_code, '') LIKE %(_scope)s "
-            f"ON CONFLICT DO NOTHING"
-        )
+        select, params = _rule_select(rule, campaign, snapshot_id, scope_like)
         # A savepoint per rule: one broken rule is recorded, the others still run.
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(f"INSERT INTO {STAGE} ({STAGE_COLUMNS}) {select} ON CONFLICT DO NOTHING", params)
             outcome.found = max(cursor.rowcount, 0)
     except DatabaseError as exc:
         logger.exception("rule %s failed", rule.code)
@@ -246,6 +285,59 @@ def _stage_rule(rule: Rule, campaign: Campaign, loaded: set[str], snapshot_id: i
         outcome.message = str(exc)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def _fetch_rule(rule: Rule, campaign: Campaign, snapshot_id: int | None, scope_like: str, cache_kb: int):
+    """In a worker thread, on the thread's own connection: the rule's staging rows."""
+    outcome, rows = RuleOutcome(rule=rule), []
+    started = time.perf_counter()
+    try:
+        select, params = _rule_select(rule, campaign, snapshot_id, scope_like)
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute(f"PRAGMA cache_size = -{cache_kb}")
+            cursor.execute(select, params)
+            rows = cursor.fetchall()
+    except DatabaseError as exc:
+        logger.exception("rule %s failed", rule.code)
+        outcome.status = RuleRunStat.Status.ERROR
+        outcome.message = str(exc)
+    finally:
+        connection.close()
+    outcome.seconds = time.perf_counter() - started
+    return outcome, rows
+
+
+def _stage_parallel(run, rules, campaign, loaded, snapshot_id, scope_like, workers, on_progress) -> list[RuleOutcome]:
+    """Rules run `workers` at a time, each in its own connection (SQLite's WAL and PostgreSQL both let
+    readers run side by side); their rows (the findings only) are staged here, in this connection."""
+    outcomes: dict[str, RuleOutcome] = {}
+    pending = []
+    for rule in rules:
+        skipped = _skipped(rule, loaded, snapshot_id)
+        if skipped:
+            outcomes[rule.code] = skipped
+        else:
+            pending.append(rule)
+    # The page cache is shared out among the worker connections, so a run stays well under 1 GB.
+    cache_kb = SQLITE_CACHE_KB // workers
+    insert = f"INSERT INTO {STAGE} ({STAGE_COLUMNS}) VALUES ({', '.join(['%s'] * 10)}) ON CONFLICT DO NOTHING"
+    done = len(outcomes)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_fetch_rule, rule, campaign, snapshot_id, scope_like, cache_kb) for rule in pending]
+        for future in as_completed(futures):
+            outcome, rows = future.result()
+            if rows:
+                with connection.cursor() as cursor:
+                    cursor.executemany(insert, rows)
+                    cursor.execute(f"SELECT COUNT(*) FROM {STAGE} WHERE rule_code = %s", [outcome.rule.code])
+                    outcome.found = cursor.fetchone()[0]
+            outcomes[outcome.rule.code] = outcome
+            done += 1
+            _progress(run, outcome.rule, done, len(rules))
+            if on_progress:
+                on_progress(outcome, done, len(rules))
+    return [outcomes[rule.code] for rule in rules]
 
 
 def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: str, today) -> Reconciliation:
