@@ -4,6 +4,7 @@ and starting / following rule runs.
 No `from __future__ import annotations`: django-ninja reads the annotations at import time.
 """
 
+import json
 from datetime import date, datetime
 
 from django.http import HttpRequest
@@ -236,8 +237,19 @@ def runs(request: HttpRequest):
     return selectors.runs_for_user(request.user).order_by("-created_at", "-id")
 
 
-@router.post("/runs", response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut}, summary="在后台运行规则检查")
+@router.post(
+    "/runs",
+    response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    summary="在后台运行规则检查",
+)
 def start(request: HttpRequest, payload: RunIn):
+    # ninja's Schema reads attributes, so a JSON array body would pass as "all defaults": refuse it.
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return Status(422, {"detail": _("请求体必须是 JSON 对象")})
     c = _campaign(payload.campaign)
     try:
         run = services.start_run(user=request.user, campaign=c, rule_codes=payload.rules or None, source="api")
