@@ -196,3 +196,24 @@ def test_snapshot_pages_compare_export_and_mask(client, county, tmp_path):
     assert len(rows.get_sheet_by_index(0).to_python()) == 4  # title, header, two households
     client.force_login(f.make_user(Role.COUNTY, f.MINQING))
     assert client.get(reverse("imports:snapshot", args=[snapshot_id])).status_code == 404
+
+
+def test_a_queued_import_waits_for_the_worker_and_polls(client, county, monkeypatch):
+    from types import SimpleNamespace
+
+    from lookback.registry import tasks
+
+    queued = []
+    worker_task = tasks.import_batches
+    monkeypatch.setattr(tasks, "import_batches", SimpleNamespace(enqueue=lambda **kwargs: queued.append(kwargs)))
+    upload(client, csv_upload("h.csv", table([household_row("H1")])))
+    batch = ImportBatch.objects.get()
+    token = batch.details["upload"]
+    client.post(reverse("imports:upload_start", args=[token]))
+    assert queued == [{"batch_ids": [batch.pk]}]
+    page = client.get(reverse("imports:upload_detail", args=[token])).content.decode()
+    assert "排队等待导入" in page and "hx-get" in page and "开始导入" not in page
+    client.post(reverse("imports:upload_start", args=[token]))  # a second click queues nothing
+    assert len(queued) == 1
+    worker_task.call(batch_ids=[batch.pk])  # the worker picks it up
+    assert Household.objects.filter(household_no="H1").exists()

@@ -103,7 +103,7 @@ def upload_detail(request: HttpRequest, token: str) -> HttpResponse:
     for batch in batches:
         batch.kind_label = _kind_label(batch.kind)
         batch.current_progress = read_progress(batch)
-    pending = [b for b in batches if b.status == ImportBatch.Status.PENDING]
+    pending = [b for b in batches if b.status == ImportBatch.Status.PENDING and not b.details.get("queued")]
     context = {
         "token": token,
         "batches": batches,
@@ -130,7 +130,7 @@ def upload_start(request: HttpRequest, token: str) -> HttpResponse:
 def upload_discard(request: HttpRequest, token: str) -> HttpResponse:
     batches = import_selectors.upload_batches(request.user, token)
     for batch in batches:
-        if batch.status == ImportBatch.Status.PENDING:
+        if batch.status == ImportBatch.Status.PENDING and not batch.details.get("queued"):
             discard_upload(batch=batch)
     messages.info(request, _("已放弃这次上传。"))
     return redirect("imports:list")

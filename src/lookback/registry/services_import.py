@@ -428,12 +428,15 @@ def start_import(*, user: Any, batches: list[ImportBatch]) -> None:
     """Queue the pending batches (one task: files run in order, households first)."""
     from lookback.registry.tasks import import_batches
 
-    pending = [b for b in batches if b.status == ImportBatch.Status.PENDING]
+    pending = [b for b in batches if b.status == ImportBatch.Status.PENDING and not b.details.get("queued")]
     if not pending:
         return
     ordered = sorted(pending, key=lambda b: b.details.get("order", 99))
     ids = [b.pk for b in ordered]
-    ImportBatch.objects.filter(pk__in=ids).update(status=ImportBatch.Status.RUNNING, progress=0)
+    for batch in ordered:
+        # Still pending (排队中) until a worker picks it up; "queued" tells it from an unconfirmed upload.
+        batch.details["queued"] = True
+        batch.save(update_fields=["details"])
     import_batches.enqueue(batch_ids=ids)
 
 
