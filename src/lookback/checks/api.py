@@ -14,7 +14,7 @@ from ninja.errors import HttpError
 from ninja.pagination import PageNumberPagination, paginate
 
 from lookback.accounts.roles import RUN_CHECKS, VIEW_PII
-from lookback.api.schemas import ErrorOut
+from lookback.api.schemas import ErrorOut, ValidationErrorOut
 from lookback.campaigns.selectors import get_campaign
 from lookback.checks import selectors, services
 from lookback.checks.catalogue import all_rules, get_rule
@@ -239,7 +239,7 @@ def runs(request: HttpRequest):
 
 @router.post(
     "/runs",
-    response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={202: RunOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ValidationErrorOut},
     summary="在后台运行规则检查",
 )
 def start(request: HttpRequest, payload: RunIn):
@@ -249,7 +249,8 @@ def start(request: HttpRequest, payload: RunIn):
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return Status(422, {"detail": _("请求体必须是 JSON 对象")})
+        message = _("请求体必须是 JSON 对象")
+        return Status(422, {"detail": message, "errors": [{"field": "body", "message": message}]})
     c = _campaign(payload.campaign)
     try:
         run = services.start_run(user=request.user, campaign=c, rule_codes=payload.rules or None, source="api")
