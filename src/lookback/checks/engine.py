@@ -43,6 +43,7 @@ from lookback.registry.models import DeptListEntry, NationalSnapshot
 logger = logging.getLogger(__name__)
 
 STAGE = "checks_stage"
+STAGE_NEW = "checks_stage_new"
 SQLITE_CACHE_KB = 256 * 1024
 FINDING = Finding._meta.db_table
 WAIVER = Waiver._meta.db_table
@@ -183,6 +184,11 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
                 if on_progress:
                     on_progress(outcome, index, len(rules))
         ran = [o.rule.code for o in result.outcomes if o.status == RuleRunStat.Status.OK]
+        if connection.vendor == "postgresql":
+            # Temporary tables are never analysed automatically; the reconciling joins need its size.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {STAGE}")
+                cursor.execute(f"ANALYZE {FINDING}")
         today = timezone.localdate()
         with transaction.atomic():
             result.reconciliation = _reconcile(campaign, run, ran, scope_like, today)
@@ -394,7 +400,15 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
             params,
         )
         rec.updated = max(cursor.rowcount, 0)
-        # 3. New subjects.
+        # 3. New subjects. They are set apart first: a statement that inserted into the findings while
+        # probing them (anti-join) could rescan the pages it had just added, once per staged row.
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_NEW}")
+        cursor.execute(
+            f"""CREATE TEMPORARY TABLE {STAGE_NEW} AS SELECT s.* FROM {STAGE} s
+            WHERE NOT EXISTS (SELECT 1 FROM {FINDING} f WHERE f.campaign_id = %(c)s
+                AND f.rule_code = s.rule_code AND f.subject_key = s.subject_key)""",
+            params,
+        )
         cursor.execute(
             f"""INSERT INTO {FINDING} (campaign_id, rule_code, topic, dimension, subject_kind, subject_key,
                 household_id, member_id, household_no, division_code, detail, status, opened_on, opened_run_id,
@@ -402,12 +416,11 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
             SELECT %(c)s, s.rule_code, s.topic, s.dimension, s.subject_kind, s.subject_key, s.household_id,
                 s.member_id, COALESCE(s.household_no, ''), COALESCE(s.division_code, ''), s.detail, 'open',
                 %(today)s, %(run)s, %(now)s, %(now)s
-            FROM {STAGE} s
-            WHERE NOT EXISTS (SELECT 1 FROM {FINDING} f WHERE f.campaign_id = %(c)s
-                AND f.rule_code = s.rule_code AND f.subject_key = s.subject_key)""",
+            FROM {STAGE_NEW} s""",
             params,
         )
         rec.opened = max(cursor.rowcount, 0)
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE_NEW}")
         # 4. Gone from the data: fixed, for the rules that ran, inside the run's scope.
         if ran:
             names = {f"r{i}": code for i, code in enumerate(ran)}
