@@ -114,12 +114,14 @@ def phase_check(with_receivers: bool) -> dict:
     second = run_checks(campaign=campaign)
     second_s = time.perf_counter() - started
     per_rule = {o.rule.code: [round(o.seconds, 3), o.found, o.status] for o in first.outcomes}
-    rules_s = sum(o.seconds for o in first.outcomes)
+    rules_s = first.stage_seconds
     return {
         "rules": len(first.outcomes),
         "first_s": round(first_s, 2),
         "rules_s": round(rules_s, 2),
-        "reconcile_s": round(first_s - rules_s - announced[0], 2),
+        "reconcile_s": round(first.reconcile_seconds, 2),
+        "rule_sum_s": round(sum(o.seconds for o in first.outcomes), 2),
+        "workers": engine.check_workers(),
         "receivers_s": round(announced[0], 2),
         "findings_stored": stored,
         "second_s": round(second_s, 2),
@@ -254,7 +256,8 @@ def main() -> None:
     check = run_phase("check", args, env)
     print(
         f"catalogue: {check['rules']} rules, first run {check['first_s']} s "
-        f"(rules {check['rules_s']} s, reconcile {check['reconcile_s']} s), "
+        f"(rules {check['rules_s']} s on {check['workers']} connections, reconcile {check['reconcile_s']} s, "
+        f"signal receivers {check['receivers_s']} s), "
         f"{check['findings_stored']:,} findings stored, peak {check['peak_mb']} MB",
         flush=True,
     )

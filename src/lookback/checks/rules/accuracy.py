@@ -36,9 +36,10 @@ def _scan_members(extra: str = "") -> str:
     return f"FROM {MEMBER} m CROSS JOIN {HOUSEHOLD} h {extra}"
 
 
-def id_problem(ctx: Ctx, col: str) -> str:
+def id_problem(ctx: Ctx, col: str, region_known: str | None = None) -> str:
     """Why an ID number fails python-stdnum's checks (see idcheck.py), or NULL when it passes or is an
-    old 15-digit number (a rule of its own)."""
+    old 15-digit number (a rule of its own). `region_known` is a condition from a join with the
+    region table; without it the region is looked up per number."""
     number = f"UPPER({col})"
     total = " + ".join(f"CAST(SUBSTR({col}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
     expected = f"SUBSTR('{CHECK_CHARS}', {ctx.mod(total, 11)} + 1, 1)"
@@ -58,7 +59,8 @@ def id_problem(ctx: Ctx, col: str) -> str:
         WHEN SUBSTR({number}, 18, 1) <> {expected} THEN '证件号码校验码错误（应为 ' || {expected} || '）'
         WHEN SUBSTR({col}, 7, 4) = '0000' OR {mo} NOT BETWEEN '01' AND '12' OR {d} NOT BETWEEN '01' AND {last_day}
             THEN '证件号码中的出生日期无效'
-        WHEN NOT EXISTS (SELECT 1 FROM {REGION} r WHERE r.code = SUBSTR({col}, 1, 6)) THEN '证件号码地区码无效'
+        WHEN NOT {region_known or f"EXISTS (SELECT 1 FROM {REGION} r WHERE r.code = SUBSTR({col}, 1, 6))"}
+            THEN '证件号码地区码无效'
         END)"""
 
 
@@ -77,8 +79,10 @@ def id_problem(ctx: Ctx, col: str) -> str:
 )
 def id_invalid(ctx: Ctx) -> str:
     return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
-        SELECT {ctx.member_subject()}, {ctx.member_name()} || '：' || {id_problem(ctx, "m.id_number")} AS detail
-        {_scan_members()} WHERE h.id = m.household_id) x
+        SELECT {ctx.member_subject()},
+            {ctx.member_name()} || '：' || {id_problem(ctx, "m.id_number", "(r.code IS NOT NULL)")} AS detail
+        {_scan_members(f"LEFT JOIN {REGION} r ON r.code = SUBSTR(m.id_number, 1, 6)")}
+        WHERE h.id = m.household_id) x
     WHERE x.detail IS NOT NULL"""
 
 
@@ -514,6 +518,34 @@ def _differences(ctx: Ctx, alias: str, pair: str, text_fields=(), number_fields=
     return condition, f"(CASE {pair}.key {' '.join(texts)} END)"
 
 
+def _row_differences(ctx: Ctx, alias: str, data: str, text_fields=(), number_fields=(), bool_fields=()) -> str:
+    """The same comparison as `_differences`, field by field on one row: the text of every differing
+    field, each ending in '；'. PostgreSQL reads a jsonb member cheaply, so there each field is read
+    directly instead of turning the object into rows."""
+    pieces = []
+    for field, label in text_fields:
+        ours, theirs = f"COALESCE({alias}.{field}, '')", ctx.json_text(data, field)
+        pieces.append(
+            f"CASE WHEN {ctx.json_has_key(data, field)} AND {ours} <> {theirs} "
+            f"THEN '{label}：本系统“' || {ours} || '”，国扶“' || {theirs} || '”；' ELSE '' END"
+        )
+    for field, label, step in number_fields:
+        ours, number = f"{alias}.{field}", ctx.text_number(ctx.json_text(data, field))
+        show = ctx.int_text if step >= 0.5 else ctx.decimal_text
+        pieces.append(
+            f"CASE WHEN {ctx.json_has_key(data, field)} AND (({ours} IS NULL) <> ({number} IS NULL) "
+            f"OR ABS({ours} - {number}) >= {step}) "
+            f"THEN '{label}：本系统 ' || {show(ours, '空')} || '，国扶 ' || {show(number, '空')} || '；' ELSE '' END"
+        )
+    for field, label in bool_fields:
+        ours, flag = ctx.bool_text(f"{alias}.{field}"), _bool_text(ctx.json_text(data, field))
+        pieces.append(
+            f"CASE WHEN {ctx.json_has_key(data, field)} AND {ours} <> {flag} "
+            f"THEN '{label}：本系统“' || {_yes_no(ours)} || '”，国扶“' || {_yes_no(flag)} || '”；' ELSE '' END"
+        )
+    return " || ".join(pieces)
+
+
 @rule(
     code="R3-14",
     topic="national_mismatch",
@@ -532,6 +564,18 @@ def _differences(ctx: Ctx, alias: str, pair: str, text_fields=(), number_fields=
 )
 def national_household_mismatch(ctx: Ctx) -> str:
     snapshot = int(ctx.snapshot_id or 0)
+    if ctx.vendor == "postgresql":
+        fields = (HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS, HOUSEHOLD_BOOL_FIELDS)
+        place = (
+            "CASE WHEN COALESCE(nh.division_code, '') <> '' AND nh.division_code <> h.division_code "
+            "THEN '所在村：本系统 ' || h.division_code || '，国扶 ' || nh.division_code || '；' ELSE '' END"
+        )
+        return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+            '与国扶系统不一致：' || RTRIM(diff, '；') AS detail
+        FROM (SELECT {ctx.household_subject()}, {place} || {_row_differences(ctx, "h", "nh.data", *fields)} AS diff
+            FROM {HOUSEHOLD} h JOIN {NATIONAL_HOUSEHOLD} nh
+                ON nh.snapshot_id = {snapshot} AND nh.household_no = h.household_no) x
+        WHERE x.diff <> ''"""
     condition, text = _differences(ctx, "h", "j", HOUSEHOLD_TEXT_FIELDS, HOUSEHOLD_NUMBER_FIELDS, HOUSEHOLD_BOOL_FIELDS)
     same = f"nh.snapshot_id = {snapshot} AND nh.household_no = h.household_no"
     pairs = f"{HOUSEHOLD} h JOIN {NATIONAL_HOUSEHOLD} nh ON {same}"
@@ -565,6 +609,24 @@ def national_household_mismatch(ctx: Ctx) -> str:
 )
 def national_member_mismatch(ctx: Ctx) -> str:
     snapshot = int(ctx.snapshot_id or 0)
+    if ctx.vendor == "postgresql":
+        with_id = ((*MEMBER_TEXT_FIELDS, ("id_number", "证件号码")), MEMBER_NUMBER_FIELDS, MEMBER_BOOL_FIELDS)
+        without_id = (MEMBER_TEXT_FIELDS, MEMBER_NUMBER_FIELDS, MEMBER_BOOL_FIELDS)
+        subject = ctx.member_subject()
+        return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+            name || '（' || relation || '）与国扶系统不一致：' || RTRIM(diff, '；') AS detail
+        FROM (
+            SELECT {subject}, m.name, m.relation, {_row_differences(ctx, "m", "nm.data", *with_id)} AS diff
+            FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.member_no = nm.member_no
+            JOIN {HOUSEHOLD} h ON h.id = m.household_id
+            WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') <> ''
+            UNION ALL
+            SELECT {subject}, m.name, m.relation, {_row_differences(ctx, "m", "nm.data", *without_id)} AS diff
+            FROM {NATIONAL_MEMBER} nm JOIN {MEMBER} m ON m.id_number = nm.id_number
+            JOIN {HOUSEHOLD} h ON h.id = m.household_id AND h.household_no = nm.household_no
+            WHERE nm.snapshot_id = {snapshot} AND COALESCE(nm.member_no, '') = ''
+        ) x
+        WHERE x.diff <> ''"""
     by_no, by_no_text = _differences(
         ctx, "m", "j", (*MEMBER_TEXT_FIELDS, ("id_number", "证件号码")), MEMBER_NUMBER_FIELDS, MEMBER_BOOL_FIELDS
     )

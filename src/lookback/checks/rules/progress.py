@@ -331,11 +331,14 @@ def dibao_mismatch(ctx: Ctx) -> str:
 def dibao_missing(ctx: Ctx) -> str:
     standard = ctx.num(ctx.setting("dibao_standard", 7200))
     capable = ctx.plist(["普通劳动力", "技能劳动力"])
-    no_labour = f"""NOT EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.household_id = h.id AND {ctx.active("m")}
-        AND m.labour_skill IN {capable})"""
-    covered = f"""EXISTS (SELECT 1 FROM {MEMBER} m WHERE m.household_id = h.id AND {ctx.active("m")} AND (
-        m.is_dibao IS TRUE OR m.is_tekun IS TRUE OR {ctx.on_list("dibao", "m.id_number")}
-        OR {ctx.on_list("tekun", "m.id_number")}))"""
+    # Per household, once: how many members can work, how many are flagged 低保/特困, who is on a list.
+    members = f"""(SELECT m.household_id,
+            SUM(CASE WHEN m.labour_skill IN {capable} THEN 1 ELSE 0 END) AS capable,
+            SUM(CASE WHEN m.is_dibao IS TRUE OR m.is_tekun IS TRUE THEN 1 ELSE 0 END) AS flagged
+        FROM {MEMBER} m WHERE {ctx.active("m")} GROUP BY m.household_id)"""
+    listed = f"""(SELECT DISTINCT m.household_id FROM {DEPT} dl JOIN {MEMBER} m ON m.id_number = dl.id_number
+        WHERE dl.kind IN {ctx.plist(["dibao", "tekun"])} AND {ctx.active("m")})"""
+    no_labour = "COALESCE(ms.capable, 0) = 0"
     low = f"(h.income_per_capita IS NOT NULL AND h.income_per_capita < {standard})"
     return f"""SELECT {ctx.household_subject()},
         CASE WHEN {no_labour} THEN '家庭无劳动力' ELSE '' END
@@ -344,9 +347,11 @@ def dibao_missing(ctx: Ctx) -> str:
             || {ctx.int_text(standard)} || ' 元' ELSE '' END
         || '，未纳入低保' AS detail
     FROM {HOUSEHOLD} h
+    LEFT JOIN {members} ms ON ms.household_id = h.id
+    LEFT JOIN {listed} ls ON ls.household_id = h.id
     WHERE ({no_labour} OR {low})
       AND h.attribute NOT LIKE {ctx.p("%低保%")} AND h.attribute NOT LIKE {ctx.p("%特困%")}
-      AND NOT {covered}"""
+      AND COALESCE(ms.flagged, 0) = 0 AND ls.household_id IS NULL"""
 
 
 @rule(
