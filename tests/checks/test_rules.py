@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from lookback.campaigns.models import Campaign
 from lookback.checks.catalogue import all_rules
 from lookback.checks.engine import run_checks
 from lookback.checks.models import Finding, RuleRunStat
+from lookback.divisions.models import Division
+from lookback.ledger.models import Problem, ReportState, Source, State, TownshipReport
 from lookback.registry.models import Assignment, DeptListEntry, Measure, NationalHousehold, NationalMember, Visit
 from tests import factories as f
 from tests.checks.builders import Clean, clean_household, list_entry, snapshot_of
@@ -129,6 +132,60 @@ def overload(extra: int) -> Callable[[Clean], None]:
     return run
 
 
+# --- 二(一): the procedure rules read the ledger (they judge as of the run's day, see ledger/check_rules.py)
+
+
+def township_of(c: Clean) -> str:
+    return c.household.division_code[:9] + "000"
+
+
+def elsewhere(c: Clean) -> None:
+    """Move the household to another township (both households start in 嵩口镇; the rules judge townships)."""
+    village = f.first_village(f.MINQING)
+    c.update(village=village, division_code=village.code)
+
+
+def ledger_problem(c: Clean, *, overdue_by: int, state: str = State.IN_PROGRESS, **fields) -> Problem:
+    """A problem at the household's village whose deadline passed `overdue_by` days before today."""
+    today = timezone.localdate()
+    village = Division.objects.get(code=c.household.division_code)
+    defaults = {
+        "campaign": Campaign.objects.get(code="fz2018"),
+        "source": Source.SELF_CHECK,
+        "dimension": 2,
+        "description": "未落实帮扶措施",
+        "division": village,
+        "division_code": village.code,
+        "household": c.household,
+        "state": state,
+        "found_on": today - dt.timedelta(days=overdue_by + 30),
+        "deadline": today - dt.timedelta(days=overdue_by),
+        "responsible_unit": "嵩口镇人民政府",
+    }
+    defaults.update(fields)
+    return Problem.objects.create(**defaults)
+
+
+def report(c: Clean, first_submitted: dt.datetime | None, state: str = ReportState.SUBMITTED) -> TownshipReport:
+    """The township's self-check report, first submitted at this local time (None: still a draft)."""
+    township = Division.objects.get(code=township_of(c))
+    at = dt.datetime.combine(first_submitted, dt.time(10, 0)) if type(first_submitted) is dt.date else first_submitted
+    at = timezone.make_aware(at) if at else None
+    return TownshipReport.objects.create(
+        campaign=Campaign.objects.get(code="fz2018"),
+        township=township,
+        division_code=township.code,
+        state=state if at else ReportState.DRAFT,
+        basic_situation="基本情况",
+        first_submitted_at=at,
+        submitted_at=at,
+    )
+
+
+def on_time(c: Clean) -> None:
+    report(c, dt.datetime(2019, 1, 10, 23, 30))  # the last evening before the deadline passes
+
+
 @dataclass
 class Case:
     code: str
@@ -147,6 +204,33 @@ class Case:
 
 D = dt.date
 CASES = [
+    # 二(一)
+    Case(
+        "R1-01",
+        both(elsewhere, lambda c: ledger_problem(c, overdue_by=16)),
+        both(
+            lambda c: ledger_problem(c, overdue_by=15),
+            lambda c: ledger_problem(c, overdue_by=40, state=State.AWAITING),
+            lambda c: ledger_problem(c, overdue_by=40, state=State.CLOSED),
+        ),
+        subject=township_of,
+    ),
+    Case(
+        "R1-01",
+        both(elsewhere, lambda c: ledger_problem(c, overdue_by=100, state=State.OPEN, responsible_unit="")),
+        lambda c: ledger_problem(c, overdue_by=100, source=Source.RULE, rule_code="R1-02", subject_key="x"),
+        "own-problems",
+        subject=township_of,
+    ),
+    Case("R1-02", elsewhere, on_time, subject=township_of),
+    Case(
+        "R1-02",
+        both(elsewhere, lambda c: report(c, D(2019, 1, 11))),
+        lambda c: report(c, D(2019, 1, 2), state=ReportState.RETURNED),
+        "submitted-late",
+        subject=township_of,
+    ),
+    Case("R1-02", both(elsewhere, lambda c: report(c, None)), on_time, "draft", subject=township_of),
     # 二(二)
     Case("R2-01", hh(income_per_capita=Decimal("2000")), hh(income_per_capita=Decimal("2952"))),
     Case(
@@ -435,6 +519,7 @@ def test_clean_household_trips_nothing(campaign: Campaign) -> None:
     for kind in ALL_LISTS:
         list_entry(kind)
     snapshot_of([clean.household])
+    on_time(clean)
     result = run_checks(campaign=campaign)
     assert [o.rule.code for o in result.outcomes if o.status != RuleRunStat.Status.OK] == []
     assert list(Finding.objects.values_list("rule_code", "detail")) == []

@@ -256,23 +256,6 @@ def _shared_strings(content: bytes) -> bytes:
         return archive.read("xl/sharedStrings.xml")
 
 
-def test_suggestions_from_overdue_rectifications_and_late_reports(world):
-    township = world.users[Role.TOWNSHIP]
-    problem = make_problem(township, world.songkou, plan=True)
-    Problem.objects.filter(pk=problem.pk).update(
-        deadline=timezone.localdate() - timedelta(days=30), found_on=timezone.localdate() - timedelta(days=60)
-    )
-    fresh = make_problem(township, world.songkou, plan=True)  # not overdue
-    assert fresh.state == State.IN_PROGRESS
-    report = services.start_report(user=township, campaign=campaign())
-    services.submit_report(user=township, report=report, version=report.version)
-    suggestions = selectors.accountability_suggestions(world.users[Role.CITY], campaign())
-    [row] = suggestions["overdue"]
-    assert row["responsible_person"] == "陈晓东" and row["n"] == 1
-    assert [r.township.name for r in suggestions["late_reports"]] == ["嵩口镇"]
-    assert any(t.level == "township" for t in suggestions["missing_reports"])
-
-
 def test_accountability_form(client, world):
     client.force_login(world.users[Role.CITY])
     problem = make_problem(world.users[Role.TOWNSHIP], world.songkou)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -376,33 +377,85 @@ def get_accountability(user: Any, pk: int) -> Accountability | None:
     return accountability_for_user(user).filter(pk=pk).first()
 
 
-def accountability_suggestions(user: Any, campaign: Campaign, today: date | None = None) -> dict[str, Any]:
-    """Where accountability may be due (seed 四(四)): rectifications overdue by more than the campaign's
-    `accountability_overdue_days`, grouped by responsible unit and person; and late township reports."""
-    today = today or timezone.localdate()
-    if not perms.can_read_accountability(user):
-        return {"overdue": [], "late_reports": [], "days": 0}
+def accountability_suggestions(user: Any, campaign: Campaign) -> dict[str, Any]:
+    """Where accountability may be due (seed 四(四)): the current findings of the catalogue rules
+    `rectification_overdue` (R1-01) and `report_late` (R1-02) in the user's scope — open ones; a waived
+    finding was judged not to call for it. Each overdue unit comes with the ids of its problems overdue
+    today by more than the campaign's days, to link the accountability record to; `run` is the latest
+    rule run that judged these rules (the suggestions are as of that run)."""
+    empty: dict[str, Any] = {"overdue": [], "late_reports": [], "days": 0, "run": None, "available": False}
+    if not perms.can_read_accountability(user) or not apps.is_installed("lookback.checks"):
+        return empty
+    from lookback.checks.models import CheckRun, Finding, RuleRunStat
+    from lookback.ledger.check_rules import PROCEDURE_RULES, RECTIFICATION_OVERDUE, REPORT_LATE, unit_of
+
     days = int(campaign.parameter("accountability_overdue_days", 15))
-    overdue = (
-        problems_for_user(user)
-        .filter(campaign=campaign, state__in=[State.OPEN, State.IN_PROGRESS], deadline__lt=today - timedelta(days=days))
-        .order_by()
-        .values("responsible_unit", "responsible_person", "division_code")
-        .annotate(n=Count("id"))
-        .order_by("-n", "division_code")
+    findings = list(
+        Finding.objects.in_scope(user)
+        .filter(campaign=campaign, rule_code__in=PROCEDURE_RULES, status=Finding.Status.OPEN)
+        .order_by("division_code")
     )
-    names = _division_names({row["division_code"] for row in overdue})
-    rows = [dict(row, place=names.get(row["division_code"], row["division_code"])) for row in overdue[:200]]
-    late = reports_for_user(user).filter(campaign=campaign, is_late=True).order_by("division_code")
-    missing = []
-    if today > campaign.report_deadline:
-        submitted = set(
-            reports_for_user(user)
-            .filter(campaign=campaign, first_submitted_at__isnull=False)
-            .values_list("township_id", flat=True)
+    places = _division_names({finding.division_code for finding in findings})
+    divisions = {d.code: d for d in Division.objects.filter(code__in={x.division_code for x in findings})}
+    today = timezone.localdate()
+    overdue_ids: dict[str, list[int]] = {}
+    units = {f.division_code for f in findings if f.rule_code == RECTIFICATION_OVERDUE}
+    if units:
+        rows = (
+            problems_for_user(user)
+            .filter(campaign=campaign, state__in=[State.OPEN, State.IN_PROGRESS], deadline__lt=today - timedelta(days=days))
+            .exclude(source="rule", rule_code__in=PROCEDURE_RULES)
+            .order_by("deadline", "id")
+            .values_list("division_code", "id")
         )
-        missing = [t for t in townships_in_scope(user).order_by("code") if t.pk not in submitted]
-    return {"overdue": rows, "late_reports": list(late), "missing_reports": missing, "days": days}
+        for code, pk in rows[:5000]:
+            if unit_of(code) in units:
+                overdue_ids.setdefault(unit_of(code), []).append(pk)
+    rows_out: dict[str, list[dict[str, Any]]] = {RECTIFICATION_OVERDUE: [], REPORT_LATE: []}
+    for finding in findings:
+        division = divisions.get(finding.division_code)
+        rows_out[finding.rule_code].append(
+            {
+                "finding": finding,
+                "place": places.get(finding.division_code, finding.division_code),
+                "unit": division.name if division else "",
+                "list_query": _place_query(division),
+                "problem_ids": overdue_ids.get(finding.division_code, [])[:50],
+            }
+        )
+    run = (
+        CheckRun.objects.filter(
+            campaign=campaign,
+            status=CheckRun.Status.DONE,
+            stats__rule_code__in=PROCEDURE_RULES,
+            stats__status=RuleRunStat.Status.OK,
+        )
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return {
+        "overdue": rows_out[RECTIFICATION_OVERDUE],
+        "late_reports": rows_out[REPORT_LATE],
+        "days": days,
+        "run": run,
+        "available": True,
+        "rules": PROCEDURE_RULES,
+    }
+
+
+def _place_query(division: Division | None) -> str:
+    """The ledger list's place filter (county → township → village selects) for one division."""
+    from urllib.parse import urlencode
+
+    if division is None or division.level not in ("county", "township", "village"):
+        return ""
+    code = division.code
+    params = {"county": code[:6] + "000000"}
+    if division.level in ("township", "village"):
+        params["township"] = code[:9] + "000"
+    if division.level == "village":
+        params["village"] = code
+    return urlencode(params)
 
 
 def _division_names(codes: set[str]) -> dict[str, str]:
