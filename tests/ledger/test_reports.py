@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lookback.accounts.roles import Role
-from lookback.ledger import selectors, services
+from lookback.ledger import services
 from lookback.ledger.models import (
     Dimension,
     Problem,
@@ -21,7 +21,6 @@ from lookback.ledger.models import (
     SelfCheckAnswer,
     SelfCheckItem,
     Source,
-    State,
 )
 from lookback.ledger.services import LedgerError, NotAllowed
 from tests import factories as f

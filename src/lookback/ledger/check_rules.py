@@ -61,9 +61,7 @@ def as_of(ctx: Ctx) -> datetime.date:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError as exc:
-        raise ParameterError(
-            f"活动参数 {AS_OF.name} 应为日期（YYYY-MM-DD）或“{RUN_DAY}”，现为“{value}”。"
-        ) from exc
+        raise ParameterError(f"活动参数 {AS_OF.name} 应为日期（YYYY-MM-DD）或“{RUN_DAY}”，现为“{value}”。") from exc
 
 
 def overdue_days(ctx: Ctx) -> int:

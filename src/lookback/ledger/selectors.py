@@ -403,7 +403,9 @@ def accountability_suggestions(user: Any, campaign: Campaign) -> dict[str, Any]:
     if units:
         rows = (
             problems_for_user(user)
-            .filter(campaign=campaign, state__in=[State.OPEN, State.IN_PROGRESS], deadline__lt=today - timedelta(days=days))
+            .filter(
+                campaign=campaign, state__in=[State.OPEN, State.IN_PROGRESS], deadline__lt=today - timedelta(days=days)
+            )
             .exclude(source="rule", rule_code__in=PROCEDURE_RULES)
             .order_by("deadline", "id")
             .values_list("division_code", "id")
