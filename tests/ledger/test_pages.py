@@ -321,3 +321,78 @@ def test_county_sees_counts_per_township(client, world):
 
 def f_code(household) -> str:
     return household.village.parent.code
+
+
+# --- the member choice of the entry form ---------------------------------------------------------
+
+
+def _entry(household_no: str, member: object = "") -> dict[str, object]:
+    return {
+        "household_no": household_no,
+        "member": str(member),
+        "source": "visit",
+        "dimension": "2",
+        "description": "成员未参加医疗叠加保险",
+        "severity": "normal",
+        "found_on": timezone.localdate().isoformat(),
+    }
+
+
+def test_household_lookup_offers_the_household_s_members_head_first(client, world):
+    from tests import factories as f
+
+    spouse = f.make_member(world.songkou, name="刘美兰", relation="配偶", sex="女")
+    head = world.songkou.members.get(relation="户主")
+    c = _client(client, world.users[Role.TOWNSHIP])
+    body = c.get(reverse("ledger:household_lookup"), {"household_no": world.songkou.household_no}).content.decode()
+    assert 'name="member"' in body
+    assert body.index(f'value="{head.pk}"') < body.index(f'value="{spouse.pk}"')
+    assert "刘美兰（配偶）" in body and head.id_number not in body
+    # A household outside the scope offers no members.
+    outside = c.get(reverse("ledger:household_lookup"), {"household_no": world.yongtai_other.household_no})
+    assert 'name="member"' not in outside.content.decode()
+
+
+def test_enter_a_problem_about_one_member(client, world):
+    from tests import factories as f
+
+    spouse = f.make_member(world.songkou, name="刘美兰", relation="配偶", sex="女")
+    c = _client(client, world.users[Role.VILLAGE])
+    response = c.post(reverse("ledger:problem_create"), _entry(world.songkou.household_no, spouse.pk))
+    assert response.status_code == 302
+    problem = Problem.objects.get()
+    assert problem.household == world.songkou and problem.member == spouse
+    assert "刘美兰" in c.get(reverse("ledger:problem_detail", args=[problem.pk])).content.decode()
+
+
+@pytest.mark.parametrize("case", ["other-household", "out-of-scope", "no-household", "not-a-number"])
+def test_a_member_must_belong_to_the_household_and_the_scope(client, world, case):
+    from tests import factories as f
+
+    other = f.make_member(world.village_other, name="陈小兵", relation="之子")
+    foreign = world.yongtai_other.members.first()
+    household_no, member, message = {
+        "other-household": (world.songkou.household_no, other.pk, "不属于户编号"),
+        "out-of-scope": (world.songkou.household_no, foreign.pk, "不属于户编号"),
+        "no-household": ("", other.pk, "请先填写户编号"),
+        "not-a-number": (world.songkou.household_no, "1 OR 1=1", "不属于户编号"),
+    }[case]
+    c = _client(client, world.users[Role.TOWNSHIP])
+    response = c.post(reverse("ledger:problem_create"), _entry(household_no, member))
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body and 'id="member-errors"' in body
+    assert not Problem.objects.exists()
+    if household_no:  # the form comes back with the household's members to choose from again
+        assert 'name="member"' in body and "陈小兵" not in body
+
+
+def test_a_helper_chooses_only_among_own_households_members(client, world):
+    helper = world.users[Role.HELPER]
+    c = _client(client, helper)
+    member = world.songkou.members.first()
+    response = c.post(reverse("ledger:problem_create"), _entry(world.songkou.household_no, member.pk))
+    assert response.status_code == 302 and Problem.objects.get().member == member
+    stranger = world.village_other.members.first()
+    refused = c.post(reverse("ledger:problem_create"), _entry(world.village_other.household_no, stranger.pk))
+    assert refused.status_code == 400 and "不在您的管辖范围内" in refused.content.decode()

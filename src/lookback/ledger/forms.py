@@ -15,8 +15,8 @@ from lookback.divisions.selectors import children_in_scope, divisions_for_user
 from lookback.ledger import permissions as perms
 from lookback.ledger.imports import default_source
 from lookback.ledger.models import AccountabilityKind, Band, Dimension, Severity, Source, State
-from lookback.ledger.selectors import ProblemFilters, assignable_users
-from lookback.registry.models import Household
+from lookback.ledger.selectors import ProblemFilters, assignable_users, household_members
+from lookback.registry.models import Household, Member
 
 ALL = [("", _("全部"))]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -171,6 +171,8 @@ class ProblemForm(PlaceMixin, forms.Form):
             }
         ),
     )
+    # Rendered by the household lookup (htmx) once the household is known: one of its members, or none.
+    member = forms.CharField(label=_("家庭成员"), required=False, max_length=20)
     county = forms.CharField(label=_("县"), required=False)
     township = forms.CharField(label=_("乡镇"), required=False)
     village = forms.CharField(label=_("村"), required=False)
@@ -213,6 +215,48 @@ class ProblemForm(PlaceMixin, forms.Form):
         if household is None:
             raise forms.ValidationError(_("户编号“%(n)s”不存在，或不在您的管辖范围内。") % {"n": number})
         return household
+
+    def clean_member(self) -> Member | None:
+        """A member of the chosen household, in the user's scope (a helper: of their own households)."""
+        value = (self.cleaned_data.get("member") or "").strip()
+        if not value:
+            return None
+        if "household_no" not in self.cleaned_data:  # the 户编号 itself was refused: say that only
+            return None
+        household = self.cleaned_data.get("household_no")
+        if household is None:
+            raise forms.ValidationError(_("选择家庭成员前请先填写户编号。"))
+        member = None
+        if value.isdigit():
+            member = Member.objects.in_scope(self.user).filter(pk=int(value), household=household).first()
+        if member is None:
+            raise forms.ValidationError(
+                _("所选家庭成员不属于户编号“%(n)s”，或不在您的管辖范围内。") % {"n": household.household_no}
+            )
+        return member
+
+    def lookup_context(self) -> dict[str, Any]:
+        """What the household lookup shows under the 户编号 when the form is shown again."""
+        if not self.is_bound:
+            return {}
+        number = (self.data.get("household_no") or "").strip()
+        household = getattr(self, "cleaned_data", {}).get("household_no")
+        if not isinstance(household, Household):
+            household = (
+                Household.objects.in_scope(self.user)
+                .select_related("village", "village__parent")
+                .filter(household_no=number)
+                .first()
+                if number
+                else None
+            )
+        selected = str(self.data.get("member") or "")
+        return {
+            "household": household,
+            "number": number,
+            "members": household_members(self.user, household) if household else [],
+            "selected": int(selected) if selected.isdigit() else None,
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from lookback.accounts.models import User
@@ -224,6 +224,15 @@ def assignable_users(user: Any) -> QuerySet[User]:
     if prefix:
         qs = qs.filter(scope__code__startswith=prefix)
     return qs.order_by("scope__code", "username")
+
+
+def household_members(user: Any, household: Any) -> list[Any]:
+    """The members of a household the user may see, 户主 first, for the entry form's member choice."""
+    from lookback.registry.models import Member
+
+    members = Member.objects.in_scope(user).filter(household=household)
+    head_first = Case(When(relation="户主", then=Value(0)), default=Value(1), output_field=IntegerField())
+    return list(members.annotate(head_first=head_first).order_by("head_first", "id"))
 
 
 def villages_in_scope(user: Any) -> QuerySet[Division]:

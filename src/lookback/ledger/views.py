@@ -174,6 +174,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
                     severity=data["severity"],
                     found_on=data["found_on"],
                     household=household,
+                    member=data.get("member"),
                     division=None if household else form.place(),
                     measures=data.get("measures") or "",
                     responsible_unit=data.get("responsible_unit") or "",
@@ -189,14 +190,20 @@ def problem_create(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("问题 #%(id)s 已登记。") % {"id": problem.pk})
                 return redirect("ledger:problem_detail", pk=problem.pk)
-    context = {"form": form, "divisions": form.division_options(), "campaign": campaign}
+    context = {
+        "form": form,
+        "divisions": form.division_options(),
+        "campaign": campaign,
+        "lookup": form.lookup_context(),
+    }
     return render(request, "ledger/problem_form.html", context, status=status)
 
 
 @login_required
 @require_GET
 def household_lookup(request: HttpRequest) -> HttpResponse:
-    """htmx: who is behind a 户编号 typed in the entry form (scoped; nothing for other places)."""
+    """htmx: who is behind a 户编号 typed in the entry form, with a choice of its members (scoped:
+    nothing for other places; the form checks the chosen member again when it is sent)."""
     number = _param(request.GET, "household_no")
     household = (
         Household.objects.in_scope(request.user)
@@ -206,7 +213,9 @@ def household_lookup(request: HttpRequest) -> HttpResponse:
         if number
         else None
     )
-    return render(request, "ledger/_household_lookup.html", {"household": household, "number": number})
+    members = selectors.household_members(request.user, household) if household else []
+    context = {"household": household, "number": number, "members": members, "selected": None}
+    return render(request, "ledger/_household_lookup.html", context)
 
 
 @login_required
