@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from lookback.accounts.models import INTERFACE_LANGUAGES
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -23,3 +25,10 @@ class TokenForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"class": "form-control", "placeholder": _("例如：县大数据平台对接")}),
     )
+
+
+class LanguageForm(forms.Form):
+    """The interface language, from the profile page or the login page's switch."""
+
+    language = forms.ChoiceField(label=_("界面语言"), choices=INTERFACE_LANGUAGES, widget=forms.RadioSelect)
+    next = forms.CharField(required=False)

@@ -12,6 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from lookback.accounts.roles import CAPABILITIES, SCOPE_LEVEL, Role
 from lookback.divisions.models import Division
 
+# The interface languages, each named in its own language: someone stuck in a language they cannot read still
+# finds theirs. Chinese is the default for everyone; the first entry of settings.LANGUAGES must match.
+INTERFACE_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+
 
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VILLAGE)
@@ -26,6 +30,9 @@ class User(AbstractUser):
     )
     unit = models.CharField(_("工作单位"), max_length=100, blank=True)
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    # Blank: never chosen, so the site default (settings.LANGUAGE_CODE, Chinese). Stored on the account rather
+    # than in a browser cookie because township offices share computers: the choice follows the person.
+    language = models.CharField(_("界面语言"), max_length=10, choices=INTERFACE_LANGUAGES, blank=True, default="")
 
     class Meta:
         verbose_name = _("用户")

@@ -1,4 +1,4 @@
-"""Writing accounts: API tokens."""
+"""Writing accounts: API tokens, the interface language."""
 
 from lookback.accounts.models import ApiToken, User
 
@@ -14,3 +14,9 @@ def revoke_api_token(*, user: User, token_id: int) -> bool:
         return False
     token.revoke()
     return True
+
+
+def set_interface_language(*, user: User, language: str) -> None:
+    """Store the user's interface language (a code from INTERFACE_LANGUAGES; the form has checked it)."""
+    user.language = language
+    user.save(update_fields=["language"])

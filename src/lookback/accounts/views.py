@@ -1,14 +1,18 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lookback.accounts.forms import LoginForm, TokenForm
+from lookback.accounts.forms import LanguageForm, LoginForm, TokenForm
 from lookback.accounts.selectors import tokens_of
-from lookback.accounts.services import issue_api_token, revoke_api_token
+from lookback.accounts.services import issue_api_token, revoke_api_token, set_interface_language
 
 
 class LoginView(auth_views.LoginView):
@@ -43,7 +47,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "tokens": tokens_of(request.user), "new_key": new_key},
+        {
+            "form": form,
+            "tokens": tokens_of(request.user),
+            "new_key": new_key,
+            "language_form": LanguageForm(initial={"language": translation.get_language()}),
+        },
         status=status,
     )
 
@@ -59,3 +68,38 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     else:
         messages.info(request, _("该令牌已被吊销。"))
     return redirect("accounts:profile")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Signed in: store the choice on the account. On the login page: a cookie for this browser's sign-in pages.
+
+    A signed-in user's choice never goes into the cookie: on a shared office computer the next person to sign
+    in gets their own choice (or Chinese), not the previous user's.
+    """
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("不支持的界面语言。"))
+        return render(request, "400.html", status=400)
+    language = form.cleaned_data["language"]
+    target = form.cleaned_data["next"]
+    hosts = {request.get_host()}
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure())
+    if not safe:
+        target = reverse("accounts:profile") if request.user.is_authenticated else reverse("accounts:login")
+    response = redirect(target)
+    if request.user.is_authenticated:
+        set_interface_language(user=request.user, language=language)
+        translation.activate(language)
+        messages.success(request, _("界面语言已保存。"))
+    else:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+        )
+    return response
