@@ -8,6 +8,7 @@ queries grows with the file's size divided by the chunk, not with its rows.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -175,7 +176,7 @@ class SheetImporter:
         self.pending: list[tuple[Row, dict[str, Any]]] = []
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
         self.seen: dict[Any, int] = {}
-        self._field_plans: dict[type, tuple[set[str], dict[str, Callable[[], Any]]]] = {}
+        self._field_plans: dict[type, tuple[set[str], dict[str, Any], dict[str, Callable[[], Any]]]] = {}
 
     # helpers for subclasses --------------------------------------------------------------------------
     def fields_of(self, model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
@@ -184,12 +185,19 @@ class SheetImporter:
         plan = self._field_plans.get(model)
         if plan is None:
             blanks, names = _blanks(model), _attnames(model)
-            plan = self._field_plans[model] = ({n for n in self.mapped if n in names}, blanks)
-        keep, blanks = plan
-        record = {n: v for n, v in values.items() if n in keep}
-        for name in blanks.keys() & record.keys():
-            if record[name] is None:
-                record[name] = blanks[name]()
+            keep = {n for n in self.mapped if n in names}
+            # A blank that is a fresh object each time (JSON lists and dicts) is made per row; the
+            # rest (text "", a default label) is one shared immutable value.
+            made = {n: blanks[n] for n in keep if n in blanks}
+            shared = {n: make() for n, make in made.items() if isinstance(make(), str | int | bool)}
+            fresh = {n: make for n, make in made.items() if n not in shared}
+            plan = self._field_plans[model] = (keep, shared, fresh)
+        keep, shared, fresh = plan
+        record = {n: (v if v is not None else shared.get(n)) for n, v in values.items() if n in keep}
+        if fresh:
+            for name, make in fresh.items():
+                if name in record and record[name] is None:
+                    record[name] = make()
         return record
 
     def error(self, row: Row | int | None, column: str, value: Any, reason: str) -> None:
@@ -299,6 +307,10 @@ class SheetImporter:
         updates: list[dict[str, Any]] = []
         changed_fields: set[str] = set()
         result = []
+        # An unchanged row (the whole of a re-import) is found by one tuple comparison in C; only rows
+        # that differ somewhere are merged and compared field by field.
+        same: Callable[[dict[str, Any]], tuple] | None = None
+        width = 0
         for new, old in pairs:
             if old is None:
                 new["batch_id"] = self.ctx.batch_id
@@ -306,6 +318,18 @@ class SheetImporter:
                 inserts.append(new)
                 result.append(new)
                 continue
+            if same is None:
+                keys = [k for k in new if k not in BOOKKEEPING] or ["id"]
+                same, width = operator.itemgetter(*keys), len(new)
+            if len(new) == width:
+                try:
+                    if same(new) == same(old):
+                        old["_state"] = "unchanged"
+                        counts.unchanged += 1
+                        result.append(old)
+                        continue
+                except KeyError:
+                    pass  # a row with other fields than the first: compared the long way
             merged = {**old, **new}
             for name in ("extra", "attributes"):  # unknown columns of earlier files are kept
                 if name in new and isinstance(old.get(name), dict):
