@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 
 from lookback.accounts.models import User
 from lookback.campaigns.models import Campaign
+from lookback.checks.models import Finding
 from lookback.core import codes
 from lookback.demo import generator as gen
 from lookback.demo import services
@@ -30,6 +31,20 @@ from lookback.demo.generator import PROBLEMS, id_check_ok
 from lookback.demo.management.commands import demo as demo_command
 from lookback.demo.models import DemoBuild
 from lookback.divisions.models import Division
+from lookback.ledger import selectors as ledger_selectors
+from lookback.ledger.models import (
+    Accountability,
+    Action,
+    Band,
+    Evidence,
+    Problem,
+    ProblemTransition,
+    ReportState,
+    Source,
+    State,
+    TownshipReport,
+)
+from lookback.ledger.permissions import user_level
 from lookback.registry.models import (
     Assignment,
     DeptListEntry,
@@ -75,7 +90,14 @@ def _counts() -> dict[str, int]:
             User,
             DemoBuild,
         )
-    } | {"history": Household.history.count() + Member.history.count()}
+    } | {
+        "history": Household.history.count() + Member.history.count(),
+        "problems": Problem.objects.count(),
+        "transitions": ProblemTransition.objects.count(),
+        "reports": TownshipReport.objects.count(),
+        "accountability": Accountability.objects.count(),
+        "findings": Finding.objects.count(),
+    }
 
 
 def _age(id_number: str) -> int:
@@ -551,3 +573,65 @@ def test_department_lists_mostly_agree_with_the_registry(demo, db):
     entry = DeptListEntry.objects.filter(kind="medical").exclude(division_code="").first()
     assert Member.objects.filter(id_number=entry.id_number, household__division_code=entry.division_code).exists()
     assert not DeptListEntry.objects.filter(Q(kind="medical") & ~Q(division_code__regex=r"^\d{12}$")).exists()
+
+
+# --- the problem ledger ------------------------------------------------------------------------------
+
+
+def test_ledger_problems_from_every_source_in_every_state(demo, db):
+    assert "已建立问题台帐" in demo.output
+    problems = Problem.objects.all()
+    assert set(problems.values_list("source", flat=True)) == set(Source.values)
+    manual = problems.exclude(source=Source.RULE)
+    assert set(manual.values_list("state", flat=True)) == set(State.values)
+    assert manual.filter(return_count__gt=0, state=State.CLOSED).exists()  # returned once, fixed, signed off
+    assert manual.filter(return_count__gt=0, state=State.IN_PROGRESS).exists()  # returned and being reworked
+    assert manual.filter(on_the_spot=True).exists()
+    # Every rule finding has its problem; the procedure rules judged the ledger and the reports.
+    assert problems.filter(source=Source.RULE).count() == Finding.objects.filter(status="open").count() > 0
+    assert Finding.objects.filter(rule_code="R1-01").exists() and Finding.objects.filter(rule_code="R1-02").exists()
+    # Plans with responsible persons, and deadlines in every overdue band.
+    bands = {p.band() for p in manual.exclude(state=State.CLOSED)}
+    assert {Band.OVERDUE, Band.DUE_10, Band.DUE_20, Band.LATER} <= bands
+    planned = manual.filter(state__in=[State.IN_PROGRESS, State.AWAITING, State.CLOSED])
+    assert not planned.filter(responsible_person="").exists() and not planned.filter(deadline=None).exists()
+    assert Evidence.objects.filter(problem__state=State.AWAITING).exists()
+    assert all(e.file.storage.exists(e.file.name) for e in Evidence.objects.all()[:20])
+
+
+def test_ledger_timelines_respect_maker_checker(demo, db):
+    users = {u.username: u for u in User.objects.filter(username__startswith="demo-")}
+    sign_offs = ProblemTransition.objects.filter(action=Action.SIGN_OFF).select_related("problem", "actor")
+    assert sign_offs.exists()
+    for entry in sign_offs:
+        rectified = entry.problem.transitions.filter(action=Action.RECTIFY).order_by("-at", "-id").first()
+        assert entry.actor != rectified.actor
+        assert user_level(entry.actor) >= user_level(rectified.actor)
+    returns = ProblemTransition.objects.filter(action=Action.RETURN)
+    assert returns.exists() and not returns.filter(note="").exists()
+    # The demo users act: the township works 嵩口镇's problems and the county verifies them.
+    songkou = ProblemTransition.objects.filter(problem__division_code__startswith="350125101")
+    assert songkou.filter(action=Action.RECTIFY, actor=users["demo-township"]).exists()
+    assert songkou.filter(action=Action.SIGN_OFF, actor=users["demo-county"]).exists()
+    # Problems entered by hand were found weeks ago; their steps are spread out and in order.
+    today = date.today()
+    for problem in Problem.objects.exclude(source=Source.RULE).exclude(transitions__action=Action.RETURN)[:30]:
+        entries = list(problem.transitions.order_by("id"))
+        assert [e.at for e in entries] == sorted(e.at for e in entries)
+        assert entries[0].at.date() <= today
+    assert Problem.objects.exclude(source=Source.RULE).filter(found_on__lt=today).exists()
+
+
+def test_ledger_reports_and_accountability(demo, db):
+    reports = {r.township.name: r for r in TownshipReport.objects.select_related("township")}
+    songkou = reports.pop("嵩口镇")
+    assert songkou.state == ReportState.SUBMITTED and songkou.is_late and songkou.docx_sha256
+    states = {r.state: r for r in reports.values()}
+    assert states[ReportState.ACCEPTED].is_late is False and states[ReportState.RETURNED].return_reason
+    assert Accountability.objects.count() >= 3
+    assert Accountability.objects.filter(problems__isnull=False).exists()
+    city = User.objects.get(username="demo-city")
+    suggestions = ledger_selectors.accountability_suggestions(city, Campaign.default())
+    assert suggestions["late_reports"] and suggestions["run"] is not None
+    late = {row["finding"].division_code: row["finding"].detail for row in suggestions["late_reports"]}
+    assert late["350125101000"].startswith("逾期报送")

@@ -88,6 +88,20 @@ class Command(BaseCommand):
             if (households, seed) != (build.households, build.seed):
                 self.stdout.write(_("如需另一规模或种子的数据，请使用新的数据目录（LOOKBACK_DATA_DIR）或新的数据库。"))
         users = services.ensure_demo_users(build)
+        from lookback.demo.ledger import build_demo_ledger
+
+        if build_demo_ledger(
+            build,
+            {spec.username: user for user, spec in users},
+            log=(lambda message: self.stdout.write(message)) if verbosity >= 2 else None,
+        ):
+            self.stdout.write(
+                _(
+                    "已建立问题台帐：%(problems)d 个问题（规则比对 %(rule)d 个，手工登记 %(manual)d 个），"
+                    "乡镇自查报告 %(reports)d 份，问责记录 %(accountability)d 条。"
+                )
+                % build.manifest["ledger"]
+            )
         self._print_logins(users, port if serve else None)
         if serve:
             self._serve(port)
