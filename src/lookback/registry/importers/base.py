@@ -213,10 +213,9 @@ class SheetImporter:
 
     def first_seen(self, key: Any, row: Row) -> int | None:
         """The row number where `key` first appeared in this sheet, or None (and remember it)."""
-        earlier = self.seen.get(key)
-        if earlier is None:
-            self.seen[key] = row.number
-        return earlier
+        number = row.number
+        earlier = self.seen.setdefault(key, number)
+        return None if earlier == number else earlier
 
     def column_header(self, field_name: str) -> str:
         for _, column in self.plan.mapping:
@@ -271,6 +270,7 @@ class SheetImporter:
         numbers = {record["household_no"] for _, record in self.pending}
         households = self.resolve_households(numbers)
         ready = []
+        allowed: dict[str, bool] = {}  # per village code: a few hundred codes for thousands of rows
         for row, record in self.pending:
             hit = households.get(record["household_no"])
             if hit is None:
@@ -280,10 +280,14 @@ class SheetImporter:
                     self.error(row, "户编号", record["household_no"], gettext("该户编号在本文件和系统中都不存在"))
                 continue
             pk, code = hit
-            if not self.ctx.in_scope(code):
+            ok = allowed.get(code)
+            if ok is None:
+                ok = allowed[code] = self.ctx.in_scope(code)
+                if ok:
+                    self.ctx.touch(code)
+            if not ok:
                 self.error(row, "户编号", record["household_no"], gettext("该户不在您的管辖范围内"))
                 continue
-            self.ctx.touch(code)
             ready.append((row, record, pk, code))
         self.pending = []
         return ready
@@ -385,15 +389,15 @@ class RowParser:
 
     def __init__(self, parsers: list[tuple[int, Column, Callable[[Any], Any]]]) -> None:
         self.parsers = parsers
-        self.fast = [(index, column.field, parse) for index, column, parse in parsers]
         self.width = max((index for index, _, _ in parsers), default=-1) + 1
+        self.fast = _row_function([(index, column.field, parse) for index, column, parse in parsers])
 
     def __call__(self, raw: list[Any]) -> tuple[dict[str, Any], list[tuple[Column, Any, str]]]:
         from lookback.registry.importers.cells import CellError
 
         if len(raw) >= self.width:
             try:
-                return {field: parse(raw[index]) for index, field, parse in self.fast}, []
+                return self.fast(raw), []
             except CellError:
                 pass
         values: dict[str, Any] = {}
@@ -406,3 +410,12 @@ class RowParser:
             except CellError as exc:
                 errors.append((column, cell, exc.reason))
         return values, errors
+
+
+def _row_function(fast: list[tuple[int, str | None, Callable[[Any], Any]]]) -> Callable[[list[Any]], dict[str, Any]]:
+    """`lambda raw: {"name": p0(raw[2]), "sex": p1(raw[3]), …}` for this sheet's columns: one dict display
+    with constant keys and indexes, which runs at about twice the speed of a loop over the columns.
+    Only field names (identifiers from the column specs) and integers go into the source text."""
+    names = {f"p{i}": parse for i, (_, _, parse) in enumerate(fast)}
+    items = ", ".join(f"{field!r}: p{i}(raw[{index:d}])" for i, (index, field, _) in enumerate(fast))
+    return eval(f"lambda raw: {{{items}}}", {"__builtins__": {}, **names})  # noqa: S307

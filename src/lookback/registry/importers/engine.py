@@ -96,7 +96,7 @@ def run_file(path: Path, ctx: Context) -> list[SheetPlan]:
     for index, source in enumerate(sources):
         ctx.more_sheets = index < len(sources) - 1
         if ctx.more_sheets:
-            sources[index + 1].preload()
+            source.then = sources[index + 1]
         try:
             plan = _run_sheet(source, index, len(sources), specs, ctx, importers)
         except UnreadableFile as exc:
@@ -154,6 +154,7 @@ def _run_sheet(
             for col_index, column in plan.mapping
         ]
     )
+    fast, needed = parse_row.fast, parse_row.width  # the common row: every cell readable, one call
     extras = plan.extras
     total = max(getattr(source, "total_rows", 0) or 0, 1)
     step = max(total // 100, 500)
@@ -165,12 +166,19 @@ def _run_sheet(
             ctx.progress(int(100 * (index + number / total) / count))
         if not any(raw) and all(cells.is_empty(v) for v in raw):
             continue
-        values, errors = parse_row(raw)
+        if len(raw) >= needed:
+            try:
+                values, errors = fast(raw), ()
+            except cells.CellError:
+                values, errors = parse_row(raw)
+        else:
+            values, errors = parse_row(raw)
         extra = {}
-        width = len(raw)
-        for col_index, header in extras:
-            if col_index < width and not cells.is_empty(raw[col_index]):
-                extra[header] = cells.display(raw[col_index]).strip()
+        if extras:
+            width = len(raw)
+            for col_index, header in extras:
+                if col_index < width and not cells.is_empty(raw[col_index]):
+                    extra[header] = cells.display(raw[col_index]).strip()
         failed = _NONE_FAILED
         if errors:
             for column, cell, reason in errors:

@@ -24,6 +24,10 @@ SUFFIXES = WORKBOOK_SUFFIXES | CSV_SUFFIXES
 
 
 _LOADER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sheet-loader")
+# The next sheet is loaded ahead only while the current one is smaller than this: calamine holds a
+# whole sheet in memory (about 1.2 KB a row of a 16-column member sheet), and two large sheets at once
+# would take the peak of a 1M-member workbook past its memory budget for a few seconds saved.
+PRELOAD_MAX_ROWS = 100_000
 
 
 class UnreadableFile(Exception):
@@ -39,6 +43,7 @@ class SheetSource:
     delimiter: str = ","
     visible: bool = True
     total_rows: int = 0  # known once `rows()` has started (for progress)
+    then: SheetSource | None = None  # the sheet read after this one (loaded ahead when this one is small)
     _loading: Future | None = None
 
     def preload(self) -> None:
@@ -55,8 +60,12 @@ class SheetSource:
         loading, self._loading = self._loading, None
         sheet = loading.result() if loading is not None else _load_sheet(self.path, self.index)
         if not sheet.end:
+            if self.then is not None:
+                self.then.preload()
             return
         self.total_rows = sheet.end[0] + 1
+        if self.then is not None and self.total_rows <= PRELOAD_MAX_ROWS:
+            self.then.preload()
         # iter_rows starts at row 1 but at the first used column; pad so column indexes are the sheet's.
         pad = [""] * sheet.start[1] if sheet.start else []
         try:
