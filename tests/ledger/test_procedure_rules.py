@@ -173,18 +173,24 @@ def test_suggestions_come_from_the_rules_current_findings(client, world, run):
     [row] = suggestions["overdue"]
     assert row["finding"].division_code == SONGKOU_TOWNSHIP and row["unit"] == "嵩口镇"
     assert row["problem_ids"] == [late.pk]
-    late_reports = {r["finding"].division_code: r["finding"].detail for r in suggestions["late_reports"]}
-    assert late_reports[SONGKOU_TOWNSHIP].startswith("逾期报送：报送期限 2019-01-10，首次报送于 ")
-    assert late_reports[world.minqing.division_code[:9] + "000"].startswith("逾期未报送")
-    # Scoped: the county sees no accountability; a supervisor of 闽清 would see only 闽清.
+    [late_report] = suggestions["late_reports"]  # submitted, but after the deadline
+    assert late_report["finding"].division_code == SONGKOU_TOWNSHIP
+    assert late_report["finding"].detail.startswith("逾期报送：报送期限 2019-01-10，首次报送于 ")
+    # Never submitted: named by county (永泰县's other township, 闽清县's).
+    missing = dict(suggestions["missing_reports"])
+    assert set(missing) == {"永泰县", "闽清县"} and suggestions["missing_count"] == 2
+    assert missing["闽清县"] == [f.division(world.minqing.division_code[:9] + "000").name]
+    # Scoped: the county sees no accountability; a supervisor of 闽清 sees only 闽清.
     supervisor = f.make_user(Role.SUPERVISOR, f.MINQING, "t-supervisor-mq")
     scoped = selectors.accountability_suggestions(supervisor, campaign())
-    assert scoped["overdue"] == [] and [r["finding"].division_code[:6] for r in scoped["late_reports"]] == ["350124"]
-    assert selectors.accountability_suggestions(world.users[Role.COUNTY], campaign())["late_reports"] == []
+    assert (
+        scoped["overdue"] == [] and scoped["late_reports"] == [] and list(dict(scoped["missing_reports"])) == ["闽清县"]
+    )
+    assert selectors.accountability_suggestions(world.users[Role.COUNTY], campaign())["missing_reports"] == []
 
     client.force_login(city)
     page = client.get(reverse("ledger:accountability_list")).content.decode()
-    assert "R1-01" in page and row["finding"].detail in page
+    assert "R1-01" in page and row["finding"].detail in page and "逾期未报送：2 个乡镇" in page
     assert f"problem_ids={late.pk}" in page and "band=overdue" in page
 
     # A waived finding is no longer a suggestion.

@@ -551,12 +551,21 @@ def _spread_timelines(problems: list[Problem]) -> None:
     changed_problems, changed_transitions, changed_evidence = [], [], []
     for problem in Problem.objects.filter(pk__in=ids):
         entries = transitions.get(problem.pk, [])
+        # 立行立改: found, photographed and marked rectified on the spot, the same morning.
+        same_day = 0
+        if problem.on_the_spot:
+            same_day = next((i + 1 for i, e in enumerate(entries) if e.action == Action.RECTIFY), 0)
         span = max((today - problem.found_on).days, 1)
-        step = span / max(len(entries), 1)
+        step = span / max(len(entries) - same_day + (1 if same_day else 0), 1)
         files = iter(evidence.get(problem.pk, []))
         for index, entry in enumerate(entries):
-            day = problem.found_on + timedelta(days=int(index * step))
-            entry.at = _local(day, 9 + index % 8, (index * 17) % 60)
+            if index < same_day:
+                entry.at = _local(problem.found_on, 9, 10 * index)
+            else:
+                later = index - same_day + (1 if same_day else 0)
+                entry.at = _local(
+                    problem.found_on + timedelta(days=int(later * step)), 9 + index % 8, (index * 17) % 60
+                )
             changed_transitions.append(entry)
             if entry.action == Action.EVIDENCE:
                 item = next(files, None)

@@ -39,6 +39,9 @@ RECTIFICATION_OVERDUE = "R1-01"
 REPORT_LATE = "R1-02"
 PROCEDURE_RULES = (RECTIFICATION_OVERDUE, REPORT_LATE)
 RUN_DAY = "运行当天"
+# How R1-02's detail starts: submitted late, or not submitted although the deadline has passed.
+SUBMITTED_LATE = "逾期报送"
+NOT_SUBMITTED = "逾期未报送"
 
 PROBLEM = Problem._meta.db_table
 REPORT = TownshipReport._meta.db_table
@@ -177,10 +180,11 @@ def report_late(ctx: Ctx) -> str:
     judged_end = ctx.day_start(judged + datetime.timedelta(days=1))
     due = "1 = 1" if judged > deadline else "1 = 0"
     submitted = f"(r.first_submitted_at IS NOT NULL AND r.first_submitted_at < {judged_end})"
+    submitted_on = local_date_text(ctx, "r.first_submitted_at")
     return f"""SELECT {unit_subject("u")},
         CASE WHEN {submitted}
-            THEN '逾期报送：报送期限 {deadline:%Y-%m-%d}，首次报送于 ' || {local_date_text(ctx, "r.first_submitted_at")}
-            ELSE '逾期未报送：报送期限 {deadline:%Y-%m-%d} 已过，尚未报送自查报告' END AS detail
+            THEN '{SUBMITTED_LATE}：报送期限 {deadline:%Y-%m-%d}，首次报送于 ' || {submitted_on}
+            ELSE '{NOT_SUBMITTED}：报送期限 {deadline:%Y-%m-%d} 已过，尚未报送自查报告' END AS detail
     FROM {DIVISION} u
     JOIN (SELECT DISTINCT SUBSTR(h.division_code, 1, 9) AS prefix FROM {HOUSEHOLD} h) w
         ON w.prefix = SUBSTR(u.code, 1, 9)

@@ -392,11 +392,19 @@ def accountability_suggestions(user: Any, campaign: Campaign) -> dict[str, Any]:
     finding was judged not to call for it. Each overdue unit comes with the ids of its problems overdue
     today by more than the campaign's days, to link the accountability record to; `run` is the latest
     rule run that judged these rules (the suggestions are as of that run)."""
-    empty: dict[str, Any] = {"overdue": [], "late_reports": [], "days": 0, "run": None, "available": False}
+    empty: dict[str, Any] = {
+        "overdue": [],
+        "late_reports": [],
+        "missing_reports": [],
+        "missing_count": 0,
+        "days": 0,
+        "run": None,
+        "available": False,
+    }
     if not perms.can_read_accountability(user) or not apps.is_installed("lookback.checks"):
         return empty
     from lookback.checks.models import CheckRun, Finding, RuleRunStat
-    from lookback.ledger.check_rules import PROCEDURE_RULES, RECTIFICATION_OVERDUE, REPORT_LATE, unit_of
+    from lookback.ledger.check_rules import NOT_SUBMITTED, PROCEDURE_RULES, RECTIFICATION_OVERDUE, REPORT_LATE, unit_of
 
     days = int(campaign.parameter("accountability_overdue_days", 15))
     findings = list(
@@ -405,7 +413,10 @@ def accountability_suggestions(user: Any, campaign: Campaign) -> dict[str, Any]:
         .order_by("division_code")
     )
     places = _division_names({finding.division_code for finding in findings})
-    divisions = {d.code: d for d in Division.objects.filter(code__in={x.division_code for x in findings})}
+    divisions = {
+        d.code: d
+        for d in Division.objects.filter(code__in={x.division_code for x in findings}).select_related("parent")
+    }
     today = timezone.localdate()
     overdue_ids: dict[str, list[int]] = {}
     units = {f.division_code for f in findings if f.rule_code == RECTIFICATION_OVERDUE}
@@ -444,9 +455,21 @@ def accountability_suggestions(user: Any, campaign: Campaign) -> dict[str, Any]:
         .order_by("-finished_at", "-id")
         .first()
     )
+    # Townships that have not reported at all are many at first: listed by county, names only.
+    missing: dict[str, list[str]] = {}
+    late_reports = []
+    for row in rows_out[REPORT_LATE]:
+        if row["finding"].detail.startswith(NOT_SUBMITTED):
+            division = divisions.get(row["finding"].division_code)
+            county = division.parent.name if division and division.parent else ""
+            missing.setdefault(county, []).append(row["unit"] or row["place"])
+        else:
+            late_reports.append(row)
     return {
         "overdue": rows_out[RECTIFICATION_OVERDUE],
-        "late_reports": rows_out[REPORT_LATE],
+        "late_reports": late_reports,
+        "missing_reports": sorted(missing.items()),
+        "missing_count": sum(len(names) for names in missing.values()),
         "days": days,
         "run": run,
         "available": True,
