@@ -348,6 +348,11 @@ def test_household_lookup_offers_the_household_s_members_head_first(client, worl
     assert 'name="member"' in body
     assert body.index(f'value="{head.pk}"') < body.index(f'value="{spouse.pk}"')
     assert "刘美兰（配偶）" in body and head.id_number not in body
+    # Asked again with a member already chosen (the field was left): the choice is kept.
+    again = c.get(
+        reverse("ledger:household_lookup"), {"household_no": world.songkou.household_no, "member": spouse.pk}
+    ).content.decode()
+    assert f'value="{spouse.pk}" selected' in again
     # A household outside the scope offers no members.
     outside = c.get(reverse("ledger:household_lookup"), {"household_no": world.yongtai_other.household_no})
     assert 'name="member"' not in outside.content.decode()

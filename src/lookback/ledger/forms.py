@@ -166,8 +166,11 @@ class ProblemForm(PlaceMixin, forms.Form):
             attrs={
                 "autocomplete": "off",
                 "hx-get": reverse_lazy("ledger:household_lookup"),
-                "hx-trigger": "input changed delay:400ms, change",
+                # `changed` on both: leaving the field after typing must not ask again and reset the
+                # member already chosen; the chosen member is sent along and kept when it does ask.
+                "hx-trigger": "input changed delay:400ms, change changed",
                 "hx-target": "#household-lookup",
+                "hx-include": "#id_member",
             }
         ),
     )

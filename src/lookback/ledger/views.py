@@ -214,7 +214,9 @@ def household_lookup(request: HttpRequest) -> HttpResponse:
         else None
     )
     members = selectors.household_members(request.user, household) if household else []
-    context = {"household": household, "number": number, "members": members, "selected": None}
+    member = _param(request.GET, "member")
+    selected = int(member) if member.isdigit() else None
+    context = {"household": household, "number": number, "members": members, "selected": selected}
     return render(request, "ledger/_household_lookup.html", context)
 
 
