@@ -8,6 +8,7 @@ that `邹湖`, `邹湖村` and `邹湖村委会` all find `邹湖村委会`, `�
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext
@@ -109,26 +110,32 @@ class DivisionResolver:
         return hit
 
     def _resolve(self, county: str, township: str, village: str) -> Place:
-        county_node = self._pick(self.counties, county, COUNTY_SUFFIXES, "县", gettext("区划表中没有这个县（市、区）"))
+        county_node = self._pick(
+            self.counties, county, COUNTY_SUFFIXES, "县", lambda: gettext("区划表中没有这个县（市、区）")
+        )
         township_node = self._pick(
             county_node.children,
             township,
             TOWNSHIP_SUFFIXES,
             "乡镇",
-            gettext("%(county)s没有这个乡（镇）") % {"county": county_node.name},
+            lambda: gettext("%(county)s没有这个乡（镇）") % {"county": county_node.name},
         )
         village_node = self._pick(
             township_node.children,
             village,
             VILLAGE_SUFFIXES,
             "行政村",
-            gettext("%(township)s没有这个村") % {"township": township_node.name},
+            lambda: gettext("%(township)s没有这个村") % {"township": township_node.name},
         )
         return Place(village_id=village_node.pk, code=village_node.code)
 
     @staticmethod
     def _pick(
-        options: dict[str, list[_Node]], name: str, suffixes: tuple[str, ...], column: str, missing: str
+        options: dict[str, list[_Node]],
+        name: str,
+        suffixes: tuple[str, ...],
+        column: str,
+        missing: Callable[[], str],  # the message, translated only when it is needed
     ) -> _Node:
         if not name:
             raise _PlaceError(column, gettext("为空（或填写行政区划代码）"))
@@ -136,7 +143,7 @@ class DivisionResolver:
         found = exact if len(exact) == 1 else options.get(base_name(name, suffixes), [])
         unique = {n.code: n for n in found}
         if not unique:
-            raise _PlaceError(column, missing)
+            raise _PlaceError(column, missing())
         if len(unique) > 1 and column == "行政村":
             # 亭头村 means 亭头村委会, not 亭头社区: a suffix written tells the village committee from the community.
             family = _family(_fold(name))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import operator
+import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -58,8 +59,9 @@ def _decimal(value: Any) -> Decimal:
 def _reader(field: models.Field) -> Callable[[Any], Any] | None:
     """How a raw value of `field` from a plain cursor becomes what the importer compares it with."""
     if isinstance(field, models.JSONField):
-        # Django has psycopg hand jsonb over as text (JSONField parses it), SQLite stores text.
-        return lambda v: json.loads(v) if isinstance(v, str) else v
+        # Django has psycopg hand jsonb over as text (JSONField parses it), SQLite stores text. Most
+        # rows hold an empty object or list: made directly, not parsed.
+        return _json_value
     if connection.vendor == "postgresql":
         return None  # psycopg returns Decimal, date and aware datetimes itself
     if isinstance(field, models.DecimalField):
@@ -68,9 +70,16 @@ def _reader(field: models.Field) -> Callable[[Any], Any] | None:
         return _utc
     if isinstance(field, models.DateField):
         return lambda v: date.fromisoformat(v) if isinstance(v, str) else v
-    if isinstance(field, models.BooleanField):
-        return bool
+    # Booleans stay 1 and 0: equal to True and False for the comparison, and written back the same.
     return None
+
+
+def _json_value(value: Any) -> Any:
+    if value == "{}":
+        return {}
+    if value == "[]":
+        return []
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def where_in(column: str, values: list[Any]) -> tuple[str, list[Any]]:
@@ -115,6 +124,12 @@ class TableWriter:
                 self.defaults[f.attname] = _default(f)
         self.adapters = adapters
         self._adapted = [(n, a) for n, a in adapters.items() if a is not None]
+        # New rows never carry their own timestamps (the defaults, already adapted, fill them).
+        automatic = {
+            f.attname for f in self.fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        }
+        self._adapted_new = [(n, a) for n, a in self._adapted if n not in automatic]
+        self._automatic = tuple(automatic)
         self.readers = {f.attname: r for f in self.fields if (r := _reader(f)) is not None}
         history = getattr(model, "history", None)
         self.history_model = history.model if history is not None else None
@@ -176,9 +191,9 @@ class TableWriter:
         return result
 
     # writing -----------------------------------------------------------------------------------------
-    def _prepared(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _prepared(self, rows: list[dict[str, Any]], *, new: bool = False) -> list[dict[str, Any]]:
         """Each row with the defaults filled in and its values adapted for the driver."""
-        defaults, adapted = self.defaults, self._adapted
+        defaults, adapted = self.defaults, (self._adapted_new if new else self._adapted)
         prepared = []
         for row in rows:
             full = {**defaults, **row}
@@ -193,7 +208,8 @@ class TableWriter:
         """Insert rows that already carry their reserved `id`; write a `+` history row for each."""
         if not rows:
             return
-        prepared = self._prepared(rows)
+        stamped = any(name in row for row in rows for name in self._automatic)
+        prepared = self._prepared(rows, new=not stamped)
         columns = ["id", *(self.columns[n] for n in self.attnames)]
         self._insert(self.table, columns, map(operator.itemgetter("id", *self.attnames), prepared))
         self._history([row["id"] for row in rows], "+")
@@ -255,12 +271,8 @@ class TableWriter:
                     for row in values:
                         copy.write_row(row)
                 return
-            sql = f'INSERT INTO "{table}" ({column_sql}) VALUES ({", ".join(["%s"] * len(columns))})'
-            batch: list[tuple] = []
-            for row in values:
-                batch.append(row)
-                if len(batch) >= _CHUNK:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
+            sql = f'INSERT INTO "{table}" ({column_sql}) VALUES ({", ".join(["?"] * len(columns))})'
+            # Straight to sqlite3, which takes the rows one by one from the iterator (Django's wrapper
+            # would copy the iterator to peek at its first row); errors still become Django's.
+            with connection.wrap_database_errors:
+                sqlite3.Cursor.executemany(cursor.cursor, sql, values)
