@@ -376,7 +376,9 @@ def test_evidence_is_stored_under_the_data_dir_with_a_random_name(world, setting
     assert evidence.file.path.startswith(str(settings.MEDIA_ROOT))
 
 
-def test_failed_create_leaves_no_file_behind(world, settings, monkeypatch):
+def test_failed_create_leaves_no_file_behind(world, settings, monkeypatch, tmp_path):
+    # A folder of its own: other tests (other xdist workers) store files in the shared one meanwhile.
+    settings.MEDIA_ROOT = tmp_path
     township = world.users[Role.TOWNSHIP]
     real_record = services._record
 
