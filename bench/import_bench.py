@@ -141,6 +141,20 @@ def run_child(mode: str, paths: list[Path], env: dict[str, str] | None = None) -
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def _generated(folder: Path, households: int, formats: list[str]) -> dict[str, list[Path]]:
+    """The data set's files per format, generated where missing."""
+    files = {"xlsx": [folder / "registry.xlsx"], "csv": [folder / "households.csv", folder / "members.csv"]}
+    missing = [f for f in formats if not all(p.exists() for p in files[f])]
+    if missing:
+        print(f"generating {households:,} households ({','.join(missing)}) in {folder} …", flush=True)
+        subprocess.run(
+            [PYTHON, str(ROOT / "bench/import_generate.py"), "--households", str(households), "--out", str(folder),
+             "--formats", ",".join(missing)],
+            check=True,
+        )  # fmt: skip
+    return files
+
+
 def fresh_postgres(url: str, name: str) -> str:
     import psycopg
 
@@ -157,7 +171,15 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--formats", default="xlsx,csv")
     parser.add_argument("--baselines", default="calamine,pandas,csv")
+    parser.add_argument(
+        "--pandas-households",
+        type=int,
+        default=0,
+        help="run the pandas baseline on a data set of this many households and scale its time by rows "
+        "(pandas+openpyxl needs minutes for the full file); 0 = on the full file",
+    )
     parser.add_argument("--pg", default=os.environ.get("LOOKBACK_BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--pg-db", default="lookback_import_bench", help="dropped and created afresh")
     parser.add_argument("--child", default="")
     parser.add_argument("paths", nargs="*", type=Path)
     args = parser.parse_args()
@@ -167,17 +189,13 @@ def main() -> None:
 
     folder = args.data / f"h{args.households}"
     formats = args.formats.split(",")
-    files = {"xlsx": [folder / "registry.xlsx"], "csv": [folder / "households.csv", folder / "members.csv"]}
-    missing = [f for f in formats if not all(p.exists() for p in files[f])]
-    if missing:
-        print(f"generating {args.households:,} households ({','.join(missing)}) in {folder} …", flush=True)
-        subprocess.run(
-            [PYTHON, str(ROOT / "bench/import_generate.py"), "--households", str(args.households), "--out", str(folder),
-             "--formats", ",".join(missing)],
-            check=True,
-        )  # fmt: skip
+    files = _generated(folder, args.households, formats)
+    sample = args.pandas_households if 0 < args.pandas_households < args.households else 0
+    sample_files = _generated(args.data / f"h{sample}", sample, formats) if sample else files
 
-    results: dict[str, Any] = {"households": args.households, "runs": []}
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} processors)", flush=True)
+    results: dict[str, Any] = {"households": args.households, "runs": [], "load_start": load}
     baselines = [b for b in args.baselines.split(",") if b]
     for fmt in formats:
         paths = files[fmt]
@@ -186,10 +204,33 @@ def main() -> None:
             if (baseline == "calamine" and fmt == "csv") or (baseline == "csv" and fmt != "csv"):
                 continue
             print(f"[{fmt}] baseline {baseline} …", flush=True)
-            outcome = run_child(baseline, paths)
-            results["runs"].append({"format": fmt, "what": f"read: {baseline}", "mb": size, **outcome})
+            if baseline == "pandas" and sample:
+                # Measured on the sample, scaled by rows to the full file (its peak memory is the sample's).
+                measured = run_child(baseline, sample_files[fmt])
+                full_rows = next((r["rows"] for r in results["runs"] if r["format"] == fmt and "rows" in r), 0)
+                full_rows = full_rows or run_child("calamine" if fmt != "csv" else "csv", paths)["rows"]
+                scale = full_rows / max(measured["rows"], 1)
+                outcome = {
+                    **measured,
+                    "seconds": measured["seconds"] * scale,
+                    "cpu": measured["cpu"] * scale,
+                    "rows": full_rows,
+                    "sample_rows": measured["rows"],
+                    "sample_seconds": measured["seconds"],
+                }
+                what = f"read: pandas (extrapolated ×{scale:.1f} from {measured['rows']:,} rows)"
+                print(
+                    f"    measured on {sample:,} households: {measured['seconds']:.1f}s wall, "
+                    f"{measured['cpu']:.1f}s CPU, {measured['rows']:,} rows, peak {measured['rss_mb']:.0f} MB; "
+                    f"extrapolated ×{scale:.2f} by rows",
+                    flush=True,
+                )
+            else:
+                outcome = run_child(baseline, paths)
+                what = f"read: {baseline}"
+            results["runs"].append({"format": fmt, "what": what, "mb": size, **outcome})
             seconds, rows, peak = outcome["seconds"], outcome["rows"], outcome["rss_mb"]
-            print(f"    {seconds:.1f}s, {rows:,} rows, peak {peak:.0f} MB", flush=True)
+            print(f"    {seconds:.1f}s wall, {outcome['cpu']:.1f}s CPU, {rows:,} rows, peak {peak:.0f} MB", flush=True)
         for database in args.databases.split(","):
             work = folder / f"run-{database}-{fmt}"
             work.mkdir(parents=True, exist_ok=True)
@@ -197,7 +238,7 @@ def main() -> None:
                 old.unlink()
             env = {"LOOKBACK_DATA_DIR": str(work), "LOOKBACK_HTTPS": "0", "DJANGO_SETTINGS_MODULE": "lookback.settings"}
             if database == "postgres":
-                env["DATABASE_URL"] = fresh_postgres(args.pg, "lookback_import_bench")
+                env["DATABASE_URL"] = fresh_postgres(args.pg, args.pg_db)
             else:
                 env["DATABASE_URL"] = f"sqlite:///{work / 'lookback.sqlite3'}"
             for label in ("first", "again"):
@@ -234,6 +275,9 @@ def main() -> None:
                 f"{wall} | {r['cpu']:.1f} | {cpu} | {r['rss_mb']:.0f} |"
             )
     print("(CPU: the measuring process's own; PostgreSQL's server time is not in it. The machine is shared.)")
+    load = os.getloadavg()
+    results["load_end"] = load
+    print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     (folder / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2))
     print(f"\nresults: {folder / 'results.json'}")
 
