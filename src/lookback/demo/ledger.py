@@ -91,7 +91,8 @@ MANUAL_TEXTS: dict[str, list[tuple[int, str, str]]] = {
         (5, "帮扶作风", "来信反映帮扶干部走访只拍照签到，未了解实际困难。"),
     ],
 }
-UNITS = ("嵩口镇人民政府", "嵩口镇卫生院", "永泰县医保局", "永泰县教育局", "永泰县住建局", "村民委员会")
+# Responsible units, named after the problem's place.
+UNITS = ("{township}人民政府", "{township}卫生院", "{county}医保局", "{county}教育局", "{county}住建局", "{village}")
 PERSONS = ("陈志远", "林秀琴", "黄建明", "张丽华", "郑国强", "吴晓燕", "刘德胜", "王春梅")
 MEASURES = (
     "入户核实情况，补办相关手续，并在系统中更正。",
@@ -305,7 +306,11 @@ def _reports(campaign: Campaign, actors: Actors) -> int:
 
 
 def _households(prefix: str, exclude: str | None = None, limit: int = 400) -> list[Household]:
-    qs = Household.objects.filter(division_code__startswith=prefix).select_related("village").order_by("id")
+    qs = (
+        Household.objects.filter(division_code__startswith=prefix)
+        .select_related("village__parent__parent")
+        .order_by("id")
+    )
     if exclude:
         qs = qs.exclude(division_code__startswith=exclude)
     return list(qs[:limit])
@@ -315,11 +320,15 @@ def _stories(actors: Actors, rng: random.Random) -> list[Story]:
     songkou = _households(SONGKOU)
     village = [h for h in songkou if h.division_code == actors.village.scope.code]
     helper_households = list(
-        Household.objects.filter(assignments__helper__user=actors.helper).select_related("village").distinct()
+        Household.objects.filter(assignments__helper__user=actors.helper)
+        .select_related("village__parent__parent")
+        .distinct()
     )
     yongtai = _households(YONGTAI, exclude=SONGKOU)
     elsewhere = list(
-        Household.objects.exclude(division_code__startswith=YONGTAI).select_related("village").order_by("id")[:400]
+        Household.objects.exclude(division_code__startswith=YONGTAI)
+        .select_related("village__parent__parent")
+        .order_by("id")[:400]
     )
     t, c, city = actors.township, actors.county, actors.city
     plan: list[tuple[list[Household], int, User, User, User | None, str]] = [
@@ -369,7 +378,7 @@ def _manual_problems(campaign: Campaign, actors: Actors, rng: random.Random) -> 
             problem = services.create_problem(
                 **common,
                 measures="当场协助补办，已完成。",
-                responsible_unit=rng.choice(UNITS),
+                responsible_unit=_unit(rng, story.household.village),
                 responsible_person=rng.choice(PERSONS),
                 deadline=found_on + timedelta(days=3),
                 on_the_spot=True,
@@ -407,11 +416,19 @@ def _plan(problem: Problem, story: Story, rng: random.Random, n: int) -> Problem
         problem=problem,
         version=problem.version,
         measures=rng.choice(MEASURES),
-        responsible_unit=rng.choice(UNITS),
+        responsible_unit=_unit(rng, story.household.village),
         responsible_person=rng.choice(PERSONS),
         # Half of them name the maker's account: it gets the reminders and the digest entries.
         responsible_user=story.maker if n % 2 else None,
         deadline=deadline,
+    )
+
+
+def _unit(rng: random.Random, village: Division) -> str:
+    township = village.parent
+    county = township.parent if township else None
+    return rng.choice(UNITS).format(
+        village=village.name, township=township.name if township else "", county=county.name if county else ""
     )
 
 
@@ -455,7 +472,11 @@ def _rule_problems(campaign: Campaign, actors: Actors, rng: random.Random) -> in
     ids = list(Finding.objects.filter(campaign=campaign, status=Finding.Status.OPEN).values_list("pk", flat=True))
     for start in range(0, len(ids), 2000):
         services.open_problems_for_findings(Finding.objects.filter(pk__in=ids[start : start + 2000]))
-    rule = Problem.objects.filter(campaign=campaign, source=Source.RULE, state=State.OPEN).order_by("id")
+    rule = (
+        Problem.objects.filter(campaign=campaign, source=Source.RULE, state=State.OPEN)
+        .select_related("division__parent__parent")
+        .order_by("id")
+    )
     songkou = [p for p in rule.filter(division_code__startswith=SONGKOU) if p.household_id][:40]
     yongtai = [p for p in rule.filter(division_code__startswith=YONGTAI).exclude(division_code__startswith=SONGKOU)]
     yongtai = [p for p in yongtai if p.household_id][:30]
@@ -467,7 +488,7 @@ def _rule_problems(campaign: Campaign, actors: Actors, rng: random.Random) -> in
             problem=problem,
             version=problem.version,
             measures="核对原始资料，入户核实后在系统中更正或补办。",
-            responsible_unit=rng.choice(UNITS),
+            responsible_unit=_unit(rng, problem.division),
             responsible_person=rng.choice(PERSONS),
             responsible_user=maker if n % 3 == 0 else None,
             deadline=today + timedelta(days=(7, 15, 30, 45)[n % 4]),
