@@ -166,3 +166,12 @@ def test_plural_forms_in_english(client, county, world):
     with translation.override("en"):
         assert translation.ngettext("共 %(counter)s 户", "共 %(counter)s 户", 1) % {"counter": 1} == "1 household"
         assert translation.ngettext("共 %(counter)s 户", "共 %(counter)s 户", 3) % {"counter": 3} == "3 households"
+
+
+def test_login_page_switch_markup(client, db):
+    body = client.get("/login/").content.decode()
+    # Only the sign-in button is a typed submit button (the browser tests click "button[type=submit]"),
+    # and no template comment leaks into the page.
+    assert body.count('type="submit"') == 1
+    assert "{#" not in body and "#}" not in body and "sign-in button" not in body
+    assert 'aria-current="true">中文</button>' in body
