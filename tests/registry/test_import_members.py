@@ -121,3 +121,35 @@ def test_moving_a_member_updates_it_and_lowercase_x_is_stored_upper(tmp_path):
     assert (batch.rows_updated, batch.rows_new) == (1, 0)
     member = Member.objects.get()
     assert member.household.household_no == "R2" and member.id_number == "35012519850309001X"
+
+
+def test_reimport_compares_yes_no_decimals_and_unknown_columns_as_stored(tmp_path):
+    """A re-import reads the stored rows back as the file parses them (1/0 for 是/否, 6500.35, the
+    unknown columns' object): equal data is unchanged, one flipped 是/否 is one update with history."""
+    household = household_row("H1", **{"人均纯收入（元）": "6,500.35"})
+    run(write_csv(tmp_path / "h.csv", table([household])))
+    rows = [
+        member_row("H1", "M1", **{"务工时间（月）": "7.5", "备注": "外出务工"}),
+        member_row("H1", "M2", 证件号码=valid_id(seq=12), 与户主关系="配偶", 性别="女", 是否享受低保="√"),
+    ]
+    first = run(write_csv(tmp_path / "m.csv", table(rows)))
+    assert (first.rows_new, first.rows_updated, first.rows_unchanged) == (2, 0, 0)
+    history = Member.history.count()
+
+    again = run(write_csv(tmp_path / "m2.csv", table(rows)))
+    assert (again.rows_new, again.rows_updated, again.rows_unchanged) == (0, 0, 2)
+    without_note = table(rows, [h for h in rows[0] if h != "备注"])
+    assert run(write_csv(tmp_path / "m3.csv", without_note)).rows_unchanged == 2
+    assert Member.objects.get(member_no="M1").extra == {"备注": "外出务工"}  # kept from the first file
+    households = run(write_csv(tmp_path / "h2.csv", table([{**household, "人均纯收入（元）": "6500.350"}])))
+    assert (households.rows_updated, households.rows_unchanged) == (0, 1)
+    assert Member.history.count() == history
+
+    rows[1]["是否享受低保"] = "否"
+    changed = run(write_csv(tmp_path / "m4.csv", table(rows)))
+    assert (changed.rows_new, changed.rows_updated, changed.rows_unchanged) == (0, 1, 1)
+    latest = Member.objects.get(member_no="M2").history.first()
+    assert latest.history_type == "~"
+    changes = {c.field: (c.old, c.new) for c in latest.diff_against(latest.prev_record).changes}
+    assert changes.pop("batch")[1] == changed.pk  # the row now says which import wrote it last
+    assert changes == {"is_dibao": (True, False)}
