@@ -139,8 +139,8 @@ def png_bytes(seed: int) -> bytes:
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
-def photo(n: int) -> SimpleUploadedFile:
-    return SimpleUploadedFile(f"整改照片{n}.png", png_bytes(n), content_type="image/png")
+def photo(n: int, name: str = "整改照片.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, png_bytes(n), content_type="image/png")
 
 
 def pdf(name: str = "整改情况说明.pdf") -> SimpleUploadedFile:
@@ -399,7 +399,7 @@ def _manual_problems(campaign: Campaign, actors: Actors, rng: random.Random) -> 
             )
             services.add_note(user=story.maker, problem=problem, note="已按退回意见补充材料，重新入户核实。")
             if outcome != "returned":
-                problem = _rectify(problem, story.maker, n + 1000)
+                problem = _rectify(problem, story.maker, n + 1000, "补充佐证照片.png")
         if outcome in ("closed", "returned_closed"):
             problem = services.sign_off(
                 user=story.checker, problem=problem, version=problem.version, note="经核验，整改到位。"
@@ -432,8 +432,8 @@ def _unit(rng: random.Random, village: Division) -> str:
     )
 
 
-def _rectify(problem: Problem, maker: User, n: int) -> Problem:
-    services.add_evidence(user=maker, problem=problem, upload=photo(n), note="入户核实照片")
+def _rectify(problem: Problem, maker: User, n: int, name: str = "整改照片.png") -> Problem:
+    services.add_evidence(user=maker, problem=problem, upload=photo(n, name), note="入户核实照片")
     if n % 3 == 0:
         services.add_evidence(user=maker, problem=problem, upload=pdf(), note="整改情况说明")
     problem.refresh_from_db()
