@@ -12,6 +12,7 @@ import gc
 import hashlib
 import logging
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,12 +91,15 @@ def _progress_writer(batch_id: int | None) -> Any:
         return None
     path = progress_path(batch_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    last = [-1]
+    last = [-1, 0.0]
 
     def write(percent: int) -> None:
+        # At most twice a second: the page polls every few seconds, and a file write costs more than
+        # the rows between two percents of a small file.
         percent = min(max(percent, 0), 99)
-        if percent != last[0]:
-            last[0] = percent
+        now = time.monotonic()
+        if percent != last[0] and now - last[1] >= 0.5:
+            last[0], last[1] = percent, now
             path.write_text(str(percent))
 
     return write

@@ -31,7 +31,11 @@ def _json_adapter() -> Callable[[Any], Any]:
         from psycopg.types.json import Jsonb
 
         return Jsonb
-    return lambda v: json.dumps(v, ensure_ascii=False) if v else ("{}" if isinstance(v, dict) else "[]")
+    return _json_text
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if value else ("{}" if isinstance(value, dict) else "[]")
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
@@ -128,7 +132,9 @@ class TableWriter:
         automatic = {
             f.attname for f in self.fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
         }
-        self._adapted_new = [(n, a) for n, a in self._adapted if n not in automatic]
+        # New rows go through COPY on PostgreSQL, where JSON travels as its text like any other value.
+        json_fields = {f.attname for f in self.fields if isinstance(f, models.JSONField)}
+        self._adapted_new = [(n, _json_text if n in json_fields else a) for n, a in self._adapted if n not in automatic]
         self._automatic = tuple(automatic)
         self.readers = {f.attname: r for f in self.fields if (r := _reader(f)) is not None}
         history = getattr(model, "history", None)
