@@ -14,6 +14,7 @@ from tests.registry.test_import_helpers import (
     HOUSEHOLD_HEADERS,
     errors_of,
     household_row,
+    member_row,
     run,
     table,
     valid_id,
@@ -262,3 +263,35 @@ def test_dry_run_validates_and_writes_nothing(tmp_path):
     assert batch.status == "stored" and batch.rows_new == 1
     assert not Household.objects.exists()
     assert not ImportBatch.objects.exists()
+
+
+def _indexes() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        return {
+            index
+            for table in ("registry_household", "registry_historicalhousehold")
+            for index in connection.introspection.get_constraints(cursor, table)
+        }
+
+
+def test_a_large_file_is_stored_with_its_indexes_dropped_and_built_again(tmp_path, monkeypatch):
+    """A long sheet drops the table's secondary indexes while it is stored (SQLite) and builds them again
+    before the import commits; a rejected file gets them back with the rollback."""
+    from lookback.registry.importers import store
+
+    monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
+    before = _indexes()
+    rows = [household_row(f"H{n}") for n in range(3)]
+    batch = run(write_csv(tmp_path / "h.csv", table(rows)))
+    assert batch.rows_new == 3
+    assert _indexes() == before
+    assert Household.history.filter(household_no="H2").count() == 1
+    assert Household.objects.filter(division_code__startswith="3501").count() == 3  # the rebuilt index answers
+
+    # Households are stored (indexes dropped) before the member sheet's error rejects the file.
+    sheets = {"户": table([household_row(f"N{n}") for n in range(3)]), "人": table([member_row("H404", "M1")])}
+    rejected = run(write_xlsx(tmp_path / "bad.xlsx", sheets))
+    assert rejected.status == "rejected" and not Household.objects.filter(household_no="N0").exists()
+    assert _indexes() == before

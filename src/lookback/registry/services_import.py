@@ -201,7 +201,9 @@ def _run(batch: ImportBatch, path: Path, user: Any, options: Options) -> ImportB
                 ctx.snapshot = _snapshot(options, scope_code, batch)
             plans = engine.run_file(path, ctx)
             if ctx.error_count or options.dry_run:
-                transaction.set_rollback(True)
+                transaction.set_rollback(True)  # dropped indexes come back with the rollback
+            else:
+                ctx.indexes.restore()
     except Exception as exc:  # a bug or a database failure: recorded on the batch, never half-stored
         logger.exception("import of %s failed", batch.file_name)
         batch.status = ImportBatch.Status.FAILED

@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from lookback.registry.importers.headers import Column, KindSpec, SheetPlan
 from lookback.registry.importers.places import DivisionResolver
-from lookback.registry.importers.store import TableWriter
+from lookback.registry.importers.store import IndexDeferral, TableWriter
 
 CHUNK = 5000
 # Issues kept in full (on the batch and in the report); beyond this only counted.
@@ -92,6 +92,7 @@ class Context:
     snapshot: Any = None
     common_prefix: str | None = None  # the longest code prefix shared by every stored row's place
     progress: Callable[[int], None] | None = None
+    indexes: IndexDeferral = field(default_factory=IndexDeferral)
     _writers: dict[type, TableWriter] = field(default_factory=dict)
     _resolver: DivisionResolver | None = None
 
@@ -176,6 +177,7 @@ class SheetImporter:
         self.pending: list[tuple[Row, dict[str, Any]]] = []
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
         self.seen: dict[Any, int] = {}
+        self.expected_rows = 0  # the sheet's row count, where the reader knows it
         self._field_plans: dict[type, tuple[set[str], dict[str, Any], dict[str, Callable[[], Any]]]] = {}
 
     # helpers for subclasses --------------------------------------------------------------------------
@@ -354,6 +356,8 @@ class SheetImporter:
         for record, pk in zip(inserts, ids, strict=True):
             record["id"] = pk
         if self.ctx.storing:
+            if inserts:
+                self.ctx.indexes.defer(model, self.expected_rows)
             writer.insert(inserts)
             writer.update(updates, changed_fields | {"batch_id"})
         return result

@@ -147,6 +147,7 @@ def _run_sheet(
     for header in plan.duplicates:
         ctx.warn(source.name, plan.header_row, header, header, gettext("该列与前面的列重复，按前面的列导入"))
     importer = make_importer(ctx, plan)
+    importer.expected_rows = source.total_rows
     importers.append(importer)
     parse_row = RowParser(
         [

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import operator
+import re
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
@@ -282,3 +283,58 @@ class TableWriter:
             # would copy the iterator to peek at its first row); errors still become Django's.
             with connection.wrap_database_errors:
                 sqlite3.Cursor.executemany(cursor.cursor, sql, values)
+
+
+# Columns the importers look rows up by (`TableWriter.fetch`): their indexes stay while a file is stored.
+LOOKUP_COLUMNS = frozenset(
+    {"id_number", "household_id", "household_no", "member_no", "snapshot_id", "helper_id", "kind", "name"}
+)
+# A sheet this long, adding at least this share of its table's rows, is stored with the table's other
+# indexes dropped and built again at the end of the file: SQLite then sorts each index once instead of
+# inserting a million random keys into B-trees larger than its page cache (a third of the write time
+# for 340,000 members and their history rows).
+DEFER_MIN_ROWS = 50_000
+DEFER_MIN_SHARE = 0.25
+_INDEX_COLUMNS = re.compile(r"\((.*)\)\s*$", re.S)
+
+
+class IndexDeferral:
+    """Secondary indexes dropped for a large SQLite import and restored before it commits. Both happen
+    inside the import's transaction, so a rolled-back import leaves the indexes as they were."""
+
+    def __init__(self) -> None:
+        self.saved: list[str] = []
+        self.tables: set[str] = set()
+
+    def defer(self, model: type[models.Model], expected_rows: int) -> None:
+        if connection.vendor != "sqlite" or model._meta.db_table in self.tables:
+            return
+        self.tables.add(model._meta.db_table)
+        if expected_rows < DEFER_MIN_ROWS:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{model._meta.db_table}"')
+            if expected_rows < DEFER_MIN_SHARE * cursor.fetchone()[0]:
+                return
+            history = getattr(model, "history", None)
+            tables = [(model._meta.db_table, LOOKUP_COLUMNS)]
+            if history is not None:
+                tables.append((history.model._meta.db_table, frozenset()))  # never read during an import
+            for table, keep in tables:
+                cursor.execute(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                    [table],
+                )
+                for name, sql in cursor.fetchall():
+                    match = _INDEX_COLUMNS.search(sql)
+                    columns = {c.strip().strip('"') for c in match.group(1).split(",")} if match else set()
+                    if sql.upper().startswith("CREATE UNIQUE") or not columns or columns & keep:
+                        continue
+                    cursor.execute(f'DROP INDEX "{name}"')
+                    self.saved.append(sql)
+
+    def restore(self) -> None:
+        with connection.cursor() as cursor:
+            for sql in self.saved:
+                cursor.execute(sql)
+        self.saved = []
