@@ -4,6 +4,9 @@ PostgreSQL, against the bare read of the same file by python-calamine and by pan
     .venv/bin/python bench/import_bench.py --households 5000              # smoke test, ~1 minute
     .venv/bin/python bench/import_bench.py --households 300000            # the full run (~1M members)
     .venv/bin/python bench/import_bench.py --households 300000 --databases sqlite --baselines calamine
+    .venv/bin/python bench/import_bench.py --households 300000 --formats xlsx --pandas-households 30000
+
+(the last: pandas+openpyxl timed on a 30,000-household file and scaled by rows, said so in the output)
 
 Every measurement runs in its own process, so its peak memory (ru_maxrss) is its own. The import is
 timed from the call of the import service to its return (a fresh migrated database; the Django
