@@ -4,6 +4,7 @@ changed, fixed-in-data and re-opening with dates and signals, scoped runs, broke
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from lookback.campaigns.models import Campaign
 from lookback.checks import catalogue, signals
 from lookback.checks.catalogue import Param, Rule, Severity, SubjectKind
-from lookback.checks.engine import UnknownRule, run_checks
+from lookback.checks.engine import UnknownRule, check_workers, run_checks
 from lookback.checks.models import CheckRun, Finding, RuleRunStat
 from lookback.checks.sql import HOUSEHOLD, Ctx
 from tests import factories as f
@@ -276,3 +277,14 @@ def test_rules_run_side_by_side_with_the_same_result(settings) -> None:
     assert sorted(Finding.objects.values_list("rule_code", "subject_key", "detail")) == serial
     assert [o.found for o in many.outcomes] == [o.found for o in one.outcomes]
     assert [o.rule.code for o in many.outcomes] == RULES
+    # The run's staging table (shared by the connections on PostgreSQL) is gone afterwards.
+    assert not [name for name in connection.introspection.table_names() if name.startswith("checks_stage")]
+
+
+def test_rules_run_one_at_a_time_by_default_on_sqlite(settings, monkeypatch) -> None:
+    settings.LOOKBACK_CHECK_WORKERS = None
+    monkeypatch.delenv("LOOKBACK_CHECK_WORKERS", raising=False)
+    expected = 1 if connection.vendor == "sqlite" else max(1, min(4, os.cpu_count() or 1))
+    assert check_workers() == expected
+    monkeypatch.setenv("LOOKBACK_CHECK_WORKERS", "3")
+    assert check_workers() == 3

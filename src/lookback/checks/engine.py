@@ -1,9 +1,12 @@
 """The rule engine: run a campaign's rules inside the database and reconcile the findings.
 
-Nothing here loops over households in Python. Each rule's query fills a temporary staging table:
-as one `INSERT … SELECT`, or — when several rules run at once on their own connections (outside a
-transaction, `LOOKBACK_CHECK_WORKERS`) — as the rule's result rows (the findings, not the households)
-inserted here. Four set-based statements then reconcile the staging table with the stored findings:
+Nothing here loops over households in Python. Each rule's query fills a staging table with one
+`INSERT … SELECT`. One rule after another, that is a temporary table of this connection. When several
+rules run at once on their own connections (outside a transaction, `LOOKBACK_CHECK_WORKERS`), on
+PostgreSQL it is an unlogged table of the run that every connection inserts into; on SQLite, which
+lets only one connection write at a time, the rules' result rows (the findings, not the households)
+are fetched and inserted here. Four set-based statements then reconcile the staging table with the
+stored findings:
 
 1. approved waivers whose finding now shows other data lapse;
 2. findings that reappear or whose data changed are updated (re-opened when they were fixed, or
@@ -63,7 +66,7 @@ STAGE_COLUMNS = ", ".join(
         "detail",
     )
 )
-STAGE_DDL = f"""CREATE TEMPORARY TABLE {STAGE} (
+STAGE_DDL = """CREATE {kind} {name} (
     rule_code TEXT NOT NULL, topic TEXT NOT NULL, dimension INTEGER NOT NULL, subject_kind TEXT NOT NULL,
     subject_key TEXT NOT NULL, household_id BIGINT, member_id BIGINT, household_no TEXT, division_code TEXT,
     detail TEXT NOT NULL, PRIMARY KEY (rule_code, subject_key))"""
@@ -164,6 +167,12 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
     snapshot_id = NationalSnapshot.objects.order_by("-snapshot_date", "-id").values_list("id", flat=True).first()
     scope_like = (run.scope_prefix or "") + "%"
     sqlite_tuned = connection.vendor == "sqlite" and not connection.in_atomic_block
+    workers = check_workers()
+    parallel = workers > 1 and not connection.in_atomic_block and len(rules) > 1
+    # Rules side by side on PostgreSQL insert straight into one unlogged table of the run (committed, so
+    # that their connections see it): their findings never travel through Python.
+    shared = parallel and connection.vendor == "postgresql"
+    stage = f"{STAGE}_{run.pk}" if shared else STAGE
     with connection.cursor() as cursor:
         if sqlite_tuned:
             # A run reads every registry table several times: a page cache that holds them (instead of
@@ -172,16 +181,14 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
             cursor.execute("PRAGMA temp_store = MEMORY")
         if connection.vendor == "postgresql":
-            # Hash joins and aggregates over a million members stay in memory (the default is 4 MB).
-            cursor.execute(f"SET work_mem = '{PG_WORK_MEM}'")
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        cursor.execute(STAGE_DDL)
+            _tune_postgresql(cursor)
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        cursor.execute(STAGE_DDL.format(kind="UNLOGGED TABLE" if shared else "TEMPORARY TABLE", name=stage))
     try:
         staged = time.perf_counter()
-        workers = check_workers()
-        if workers > 1 and not connection.in_atomic_block and len(rules) > 1:
+        if parallel:
             result.outcomes = _stage_parallel(
-                run, rules, campaign, loaded, snapshot_id, scope_like, workers, on_progress
+                run, rules, campaign, loaded, snapshot_id, scope_like, workers, on_progress, stage, shared
             )
         else:
             for index, rule in enumerate(rules, start=1):
@@ -196,11 +203,11 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
         if connection.vendor == "postgresql":
             # Temporary tables are never analysed automatically; the reconciling joins need its size.
             with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {STAGE}")
+                cursor.execute(f"ANALYZE {stage}")
                 cursor.execute(f"ANALYZE {FINDING}")
         today = timezone.localdate()
         with transaction.atomic():
-            result.reconciliation = _reconcile(campaign, run, ran, scope_like, today)
+            result.reconciliation = _reconcile(campaign, run, ran, scope_like, today, stage)
             _count_changes(result)
             RuleRunStat.objects.bulk_create(
                 [
@@ -230,12 +237,26 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
         result.reconcile_seconds = time.perf_counter() - reconciled
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {stage}")
             if sqlite_tuned:
                 cursor.execute("PRAGMA cache_size = -2000")
                 cursor.execute("PRAGMA temp_store = DEFAULT")
             if connection.vendor == "postgresql":
                 cursor.execute("RESET work_mem")
+                cursor.execute("RESET jit")
+                cursor.execute("RESET max_parallel_workers_per_gather")
+
+
+def _tune_postgresql(cursor) -> None:
+    """Hash joins and aggregates over a million members stay in memory (the default work_mem is 4 MB).
+    JIT compilation is off: a rule's query runs once, and compiling its long CASE expressions cost more
+    than it saved (measured: the catalogue's backend CPU time fell by a third at 50,000 households).
+    No parallel workers inside one query: the rules already run side by side, and a parallel plan
+    built its hash tables once per worker (measured at 300,000 households, one rule at a time: 72 s of
+    server CPU with them, 52 s without)."""
+    cursor.execute(f"SET work_mem = '{PG_WORK_MEM}'")
+    cursor.execute("SET jit = off")
+    cursor.execute("SET max_parallel_workers_per_gather = 0")
 
 
 def _loaded_lists(kinds: set[str]) -> set[str]:
@@ -244,9 +265,17 @@ def _loaded_lists(kinds: set[str]) -> set[str]:
 
 def check_workers() -> int:
     """How many rules run at once (each on its own database connection). `LOOKBACK_CHECK_WORKERS`
-    in the settings or the environment; by default the number of processors, at most 4."""
+    in the settings or the environment; by default one on SQLite and the number of processors, at most
+    4, on PostgreSQL. SQLite works inside this process and lets one connection write at a time, so side
+    by side its rules' rows pass through Python and each connection keeps its own page cache: at 300,000
+    households on 2 processors one rule after another took 59 s and 684 MB, two at a time 86 s and
+    1.3 GB."""
     value = getattr(settings, "LOOKBACK_CHECK_WORKERS", None) or os.environ.get("LOOKBACK_CHECK_WORKERS")
-    return max(1, int(value)) if value else max(1, min(4, os.cpu_count() or 1))
+    if value:
+        return max(1, int(value))
+    if connection.vendor == "sqlite":
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _progress(run: CheckRun, rule: Rule, index: int, total: int) -> None:
@@ -305,8 +334,11 @@ def _stage_rule(rule: Rule, campaign: Campaign, loaded: set[str], snapshot_id: i
     return outcome
 
 
-def _fetch_rule(rule: Rule, campaign: Campaign, snapshot_id: int | None, scope_like: str, cache_kb: int):
-    """In a worker thread, on the thread's own connection: the rule's staging rows."""
+def _fetch_rule(
+    rule: Rule, campaign: Campaign, snapshot_id: int | None, scope_like: str, cache_kb: int, stage: str, shared: bool
+):
+    """In a worker thread, on the thread's own connection: the rule's rows inserted into the shared
+    staging table (PostgreSQL), or fetched for the caller to stage (SQLite)."""
     outcome, rows = RuleOutcome(rule=rule), []
     started = time.perf_counter()
     try:
@@ -315,9 +347,13 @@ def _fetch_rule(rule: Rule, campaign: Campaign, snapshot_id: int | None, scope_l
             if connection.vendor == "sqlite":
                 cursor.execute(f"PRAGMA cache_size = -{cache_kb}")
             else:
-                cursor.execute(f"SET work_mem = '{PG_WORK_MEM}'")
-            cursor.execute(select, params)
-            rows = cursor.fetchall()
+                _tune_postgresql(cursor)
+            if shared:
+                cursor.execute(f"INSERT INTO {stage} ({STAGE_COLUMNS}) {select} ON CONFLICT DO NOTHING", params)
+                outcome.found = max(cursor.rowcount, 0)
+            else:
+                cursor.execute(select, params)
+                rows = cursor.fetchall()
     except DatabaseError as exc:
         logger.exception("rule %s failed", rule.code)
         outcome.status = RuleRunStat.Status.ERROR
@@ -328,9 +364,12 @@ def _fetch_rule(rule: Rule, campaign: Campaign, snapshot_id: int | None, scope_l
     return outcome, rows
 
 
-def _stage_parallel(run, rules, campaign, loaded, snapshot_id, scope_like, workers, on_progress) -> list[RuleOutcome]:
+def _stage_parallel(
+    run, rules, campaign, loaded, snapshot_id, scope_like, workers, on_progress, stage: str, shared: bool
+) -> list[RuleOutcome]:
     """Rules run `workers` at a time, each in its own connection (SQLite's WAL and PostgreSQL both let
-    readers run side by side); their rows (the findings only) are staged here, in this connection."""
+    readers run side by side). On PostgreSQL each inserts into the shared staging table; on SQLite
+    their rows (the findings only) are staged here, in this connection."""
     outcomes: dict[str, RuleOutcome] = {}
     pending = []
     for rule in rules:
@@ -341,16 +380,19 @@ def _stage_parallel(run, rules, campaign, loaded, snapshot_id, scope_like, worke
             pending.append(rule)
     # The page cache is shared out among the worker connections, so a run stays well under 1 GB.
     cache_kb = SQLITE_CACHE_KB // workers
-    insert = f"INSERT INTO {STAGE} ({STAGE_COLUMNS}) VALUES ({', '.join(['%s'] * 10)}) ON CONFLICT DO NOTHING"
+    insert = f"INSERT INTO {stage} ({STAGE_COLUMNS}) VALUES ({', '.join(['%s'] * 10)}) ON CONFLICT DO NOTHING"
     done = len(outcomes)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_fetch_rule, rule, campaign, snapshot_id, scope_like, cache_kb) for rule in pending]
+        futures = [
+            pool.submit(_fetch_rule, rule, campaign, snapshot_id, scope_like, cache_kb, stage, shared)
+            for rule in pending
+        ]
         for future in as_completed(futures):
             outcome, rows = future.result()
             if rows:
                 with connection.cursor() as cursor:
                     cursor.executemany(insert, rows)
-                    cursor.execute(f"SELECT COUNT(*) FROM {STAGE} WHERE rule_code = %s", [outcome.rule.code])
+                    cursor.execute(f"SELECT COUNT(*) FROM {stage} WHERE rule_code = %s", [outcome.rule.code])
                     outcome.found = cursor.fetchone()[0]
             outcomes[outcome.rule.code] = outcome
             done += 1
@@ -360,7 +402,7 @@ def _stage_parallel(run, rules, campaign, loaded, snapshot_id, scope_like, worke
     return [outcomes[rule.code] for rule in rules]
 
 
-def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: str, today) -> Reconciliation:
+def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: str, today, stage: str) -> Reconciliation:
     rec = Reconciliation()
     now = timezone.now()
     params = {
@@ -376,7 +418,7 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
         cursor.execute(
             f"""UPDATE {WAIVER} SET status = 'lapsed'
             WHERE status = 'approved' AND EXISTS (
-                SELECT 1 FROM {FINDING} JOIN {STAGE} s ON {match}
+                SELECT 1 FROM {FINDING} JOIN {stage} s ON {match}
                 WHERE {FINDING}.id = {WAIVER}.finding_id AND {FINDING}.campaign_id = %(c)s
                   AND s.detail <> {WAIVER}.fingerprint)""",
             params,
@@ -402,7 +444,7 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
                 fixed_on = NULL,
                 fixed_run_id = NULL,
                 updated_at = %(now)s
-            FROM {STAGE} s
+            FROM {stage} s
             WHERE {match} AND {FINDING}.campaign_id = %(c)s AND (
                 {FINDING}.status = 'fixed'
                 OR ({FINDING}.status = 'waived' AND NOT {waived})
@@ -418,7 +460,7 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
         # probing them (anti-join) could rescan the pages it had just added, once per staged row.
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE_NEW}")
         cursor.execute(
-            f"""CREATE TEMPORARY TABLE {STAGE_NEW} AS SELECT s.* FROM {STAGE} s
+            f"""CREATE TEMPORARY TABLE {STAGE_NEW} AS SELECT s.* FROM {stage} s
             WHERE NOT EXISTS (SELECT 1 FROM {FINDING} f WHERE f.campaign_id = %(c)s
                 AND f.rule_code = s.rule_code AND f.subject_key = s.subject_key)""",
             params,
@@ -445,7 +487,7 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
                     updated_at = %(now)s
                 WHERE campaign_id = %(c)s AND status IN ('open', 'waived') AND rule_code IN ({in_list})
                   AND division_code LIKE %(scope)s
-                  AND NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE {match})""",
+                  AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})""",
                 params,
             )
             rec.fixed = max(cursor.rowcount, 0)
