@@ -295,3 +295,22 @@ def test_a_large_file_is_stored_with_its_indexes_dropped_and_built_again(tmp_pat
     rejected = run(write_xlsx(tmp_path / "bad.xlsx", sheets))
     assert rejected.status == "rejected" and not Household.objects.filter(household_no="N0").exists()
     assert _indexes() == before
+
+
+def test_a_table_grown_by_a_large_file_is_analysed_before_commit(tmp_path, monkeypatch):
+    from django.db import connection
+
+    from lookback.registry.importers import store
+
+    monkeypatch.setattr(store, "ANALYSE_MIN_ROWS", 2)
+    statements: list[str] = []
+
+    def remember(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(remember):
+        run(write_csv(tmp_path / "one.csv", table([household_row("H1")])))
+        run(write_csv(tmp_path / "two.csv", table([household_row("H2"), household_row("H3")])))
+    analysed = [sql for sql in statements if sql.startswith("ANALYZE")]
+    assert analysed == (['ANALYZE "registry_household"'] if connection.vendor == "postgresql" else [])

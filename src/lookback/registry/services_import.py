@@ -204,6 +204,7 @@ def _run(batch: ImportBatch, path: Path, user: Any, options: Options) -> ImportB
                 transaction.set_rollback(True)  # dropped indexes come back with the rollback
             else:
                 ctx.indexes.restore()
+                ctx.analyse()
     except Exception as exc:  # a bug or a database failure: recorded on the batch, never half-stored
         logger.exception("import of %s failed", batch.file_name)
         batch.status = ImportBatch.Status.FAILED

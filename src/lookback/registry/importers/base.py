@@ -142,6 +142,12 @@ class Context:
             self._resolver = DivisionResolver()
         return self._resolver
 
+    def analyse(self) -> None:
+        """Fresh planner statistics for the tables this file grew a lot (PostgreSQL)."""
+        from lookback.registry.importers.store import analyse
+
+        analyse(self._writers.values())
+
     def count(self, kind: str) -> Counts:
         return self.counts.setdefault(kind, Counts())
 

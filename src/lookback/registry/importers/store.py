@@ -146,6 +146,7 @@ class TableWriter:
                 f.attname for f in self.history_model._meta.concrete_fields if f.name not in skip and f.name != "id"
             ]
         self._next_id: int | None = None
+        self.inserted = 0  # rows inserted by this writer (for fresh planner statistics afterwards)
 
     # ids ---------------------------------------------------------------------------------------------
     def reserve_ids(self, count: int) -> list[int]:
@@ -217,6 +218,7 @@ class TableWriter:
             return
         stamped = any(name in row for row in rows for name in self._automatic)
         prepared = self._prepared(rows, new=not stamped)
+        self.inserted += len(rows)
         columns = ["id", *(self.columns[n] for n in self.attnames)]
         self._insert(self.table, columns, map(operator.itemgetter("id", *self.attnames), prepared))
         self._history([row["id"] for row in rows], "+")
@@ -338,3 +340,18 @@ class IndexDeferral:
             for sql in self.saved:
                 cursor.execute(sql)
         self.saved = []
+
+
+# A table that grew by this many rows is analysed before the import commits (PostgreSQL): until the
+# autovacuum daemon gets to it, the planner would go on reading it as the small table it was, and look
+# rows up by scanning it (a re-import of 1M members: 0.28 s instead of 0.09 s per 5,000-row chunk).
+ANALYSE_MIN_ROWS = 10_000
+
+
+def analyse(writers: Iterable[TableWriter]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    tables = sorted({w.table for w in writers if w.inserted >= ANALYSE_MIN_ROWS})
+    if tables:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(f'"{t}"' for t in tables))
