@@ -288,3 +288,33 @@ def test_rules_run_one_at_a_time_by_default_on_sqlite(settings, monkeypatch) -> 
     assert check_workers() == expected
     monkeypatch.setenv("LOOKBACK_CHECK_WORKERS", "3")
     assert check_workers() == 3
+
+
+def test_deletes_keep_their_on_delete_without_database_constraints(campaign: Campaign) -> None:
+    """A finding's keys are not constraints in the database (insert speed); Django still applies
+    on_delete: deleting the member or household empties the key, deleting the run empties the run,
+    deleting the campaign deletes its findings."""
+    member_case = clean_household()
+    member_case.update_head(has_basic_medical=False)
+    household_case = clean_household()
+    household_case.update(income_per_capita=Decimal("2000"))
+    run = run_checks(campaign=campaign, rule_codes=RULES).run
+    by_member = Finding.objects.get(rule_code="R2-03", household=member_case.household)
+    by_household = Finding.objects.get(rule_code="R2-01", household=household_case.household)
+    assert by_member.member_id == member_case.head.pk
+
+    member_case.head.delete()
+    household_case.household.delete()
+    by_member.refresh_from_db()
+    by_household.refresh_from_db()
+    assert by_member.member_id is None and by_member.household_id == member_case.household.pk
+    assert by_household.household_id is None
+    assert by_household.opened_run_id == run.pk
+
+    run.delete()
+    by_household.refresh_from_db()
+    assert by_household.opened_run_id is None
+    assert Finding.objects.filter(campaign=campaign).count() == 2
+
+    campaign.delete()
+    assert not Finding.objects.exists()
