@@ -232,6 +232,14 @@ class Ctx:
         more = f" AND {extra}" if extra else ""
         return f"EXISTS (SELECT 1 FROM {DEPT} dl WHERE dl.kind = {self.p(kind)} AND dl.id_number = {id_expr}{more})"
 
+    def list_rows(self, kind: str, columns: str = "id_number") -> str:
+        """A department list of `kind` as a FROM item, for a join or NOT EXISTS against most members.
+        On PostgreSQL the list is read whole and hashed (OFFSET 0 keeps the planner from probing the
+        list's index once per member: 660,000 probes took 4 s at 300,000 households); SQLite flattens
+        it and uses the index as before."""
+        fence = " OFFSET 0" if self.vendor == "postgresql" else ""
+        return f"(SELECT {columns} FROM {DEPT} WHERE kind = {self.p(kind)}{fence})"
+
     def poverty_line(self, h: str) -> str:
         """The campaign's poverty line for the household's exit year (latest line not after it)."""
         if not self._lines:

@@ -721,14 +721,14 @@ def students_mismatch(ctx: Ctx) -> str:
         {ctx.member_name()} || '在教育部门在校学生名单中（' || COALESCE(NULLIF(dl.category, ''), '学段未填')
         || '），系统登记为' || COALESCE(NULLIF(m.school_status, ''), '未填写') AS detail
     {_members()}
-    JOIN {DEPT} dl ON dl.kind = {ctx.p("students")} AND dl.id_number = m.id_number
+    JOIN {ctx.list_rows("students", "id_number, category")} dl ON dl.id_number = m.id_number
     WHERE {ctx.active("m")} AND NOT ({ctx.student("m")})
     UNION ALL
     SELECT {ctx.member_subject()},
         {ctx.member_name()} || '登记为' || m.school_status || '，但不在教育部门在校学生名单中' AS detail
     {_scan_members()}
     WHERE h.id = m.household_id AND {ctx.active("m")} AND m.school_status IN {school_grades}
-      AND NOT {ctx.on_list("students", "m.id_number")}"""
+      AND NOT EXISTS (SELECT 1 FROM {ctx.list_rows("students")} dl WHERE dl.id_number = m.id_number)"""
 
 
 @rule(
