@@ -36,12 +36,18 @@ def _scan_members(extra: str = "") -> str:
     return f"FROM {MEMBER} m CROSS JOIN {HOUSEHOLD} h {extra}"
 
 
-def id_problem(ctx: Ctx, col: str, region_known: str | None = None) -> str:
+def id_problem(ctx: Ctx, col: str, region_known: str | None = None, col_bytes: str | None = None) -> str:
     """Why an ID number fails python-stdnum's checks (see idcheck.py), or NULL when it passes or is an
     old 15-digit number (a rule of its own). `region_known` is a condition from a join with the
-    region table; without it the region is looked up per number."""
+    region table; without it the region is looked up per number. `col_bytes` (PostgreSQL) is the
+    number as bytes (`convert_to`), from which the weighted sum reads its digits with `get_byte`:
+    the same sum at half the cost of 17 SUBSTR and CAST per number."""
     number = f"UPPER({col})"
-    total = " + ".join(f"CAST(SUBSTR({col}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
+    if col_bytes:
+        # Only reached when the first 17 characters are ASCII digits (see the CASE below).
+        total = " + ".join(f"(GET_BYTE({col_bytes}, {i}) - 48) * {w}" for i, w in enumerate(WEIGHTS))
+    else:
+        total = " + ".join(f"CAST(SUBSTR({col}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(WEIGHTS))
     expected = f"SUBSTR('{CHECK_CHARS}', {ctx.mod(total, 11)} + 1, 1)"
     # The date is checked on its digits as text (they are all digits by then): fewer casts per row.
     mo, d = f"SUBSTR({col}, 11, 2)", f"SUBSTR({col}, 13, 2)"
@@ -78,6 +84,17 @@ def id_problem(ctx: Ctx, col: str, region_known: str | None = None) -> str:
     ),
 )
 def id_invalid(ctx: Ctx) -> str:
+    if ctx.vendor == "postgresql":
+        # The members with their number as bytes, computed once per member (OFFSET 0 keeps the planner
+        # from writing `convert_to` back into each of the 17 places that read it).
+        problem = id_problem(ctx, "m.id_number", "(r.code IS NOT NULL)", "m.id_bytes")
+        return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
+            SELECT {ctx.member_subject()}, {ctx.member_name()} || '：' || {problem} AS detail
+            FROM (SELECT id, household_id, name, relation, id_number, CONVERT_TO(id_number, 'UTF8') AS id_bytes
+                FROM {MEMBER} OFFSET 0) m
+            JOIN {HOUSEHOLD} h ON h.id = m.household_id
+            LEFT JOIN {REGION} r ON r.code = SUBSTR(m.id_number, 1, 6)) x
+        WHERE x.detail IS NOT NULL"""
     return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
         SELECT {ctx.member_subject()},
             {ctx.member_name()} || '：' || {id_problem(ctx, "m.id_number", "(r.code IS NOT NULL)")} AS detail
