@@ -277,15 +277,27 @@ def _indexes() -> set[str]:
 
 
 def test_a_large_file_is_stored_with_its_indexes_dropped_and_built_again(tmp_path, monkeypatch):
-    """A long sheet drops the table's secondary indexes while it is stored (SQLite) and builds them again
-    before the import commits; a rejected file gets them back with the rollback."""
+    """A long sheet drops the table's secondary indexes while it is stored (SQLite and PostgreSQL) and
+    builds them again before the import commits; a rejected file gets them back with the rollback."""
+    from django.db import connection
+
     from lookback.registry.importers import store
 
     monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
     before = _indexes()
+    statements: list[str] = []
+
+    def remember(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
     rows = [household_row(f"H{n}") for n in range(3)]
-    batch = run(write_csv(tmp_path / "h.csv", table(rows)))
+    with connection.execute_wrapper(remember):
+        batch = run(write_csv(tmp_path / "h.csv", table(rows)))
     assert batch.rows_new == 3
+    dropped = [s for s in statements if s.startswith("DROP INDEX")]
+    assert dropped and any("historicalhousehold" in s for s in statements if s.startswith("CREATE INDEX"))
+    assert len([s for s in statements if s.startswith("CREATE INDEX")]) == len(dropped)
     assert _indexes() == before
     assert Household.history.filter(household_no="H2").count() == 1
     assert Household.objects.filter(division_code__startswith="3501").count() == 3  # the rebuilt index answers

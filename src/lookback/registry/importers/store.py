@@ -17,7 +17,8 @@ import json
 import operator
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -292,24 +293,32 @@ LOOKUP_COLUMNS = frozenset(
     {"id_number", "household_id", "household_no", "member_no", "snapshot_id", "helper_id", "kind", "name"}
 )
 # A sheet this long, adding at least this share of its table's rows, is stored with the table's other
-# indexes dropped and built again at the end of the file: SQLite then sorts each index once instead of
-# inserting a million random keys into B-trees larger than its page cache (a third of the write time
-# for 340,000 members and their history rows).
+# indexes dropped and built again at the end of the file: the database then sorts each index once instead
+# of inserting a million random keys into B-trees larger than its page cache (SQLite: a third of the write
+# time for 340,000 members and their history rows).
 DEFER_MIN_ROWS = 50_000
 DEFER_MIN_SHARE = 0.25
 _INDEX_COLUMNS = re.compile(r"\((.*)\)\s*$", re.S)
 
 
 class IndexDeferral:
-    """Secondary indexes dropped for a large SQLite import and restored before it commits. Both happen
-    inside the import's transaction, so a rolled-back import leaves the indexes as they were."""
+    """Secondary indexes dropped for a large import and restored before it commits. Both happen inside
+    the import's transaction, so a rolled-back import leaves the indexes as they were.
+
+    On PostgreSQL `DROP INDEX` holds an ACCESS EXCLUSIVE lock on the table until the import commits:
+    nobody can read that registry table meanwhile (a first load of 300,000 households: a few minutes).
+    Accepted because it only happens when the file adds a large share of the table (a first or nearly
+    first load, when there is little to read yet); the import otherwise waits for the server to keep up
+    B-trees far larger than its shared buffers, row by row, where one sort per index at the end is
+    several times cheaper. Imports into an already filled table keep their indexes and block no reader.
+    """
 
     def __init__(self) -> None:
         self.saved: list[str] = []
         self.tables: set[str] = set()
 
     def defer(self, model: type[models.Model], expected_rows: int) -> None:
-        if connection.vendor != "sqlite" or model._meta.db_table in self.tables:
+        if connection.vendor not in ("sqlite", "postgresql") or model._meta.db_table in self.tables:
             return
         self.tables.add(model._meta.db_table)
         if expected_rows < DEFER_MIN_ROWS:
@@ -322,24 +331,68 @@ class IndexDeferral:
             tables = [(model._meta.db_table, LOOKUP_COLUMNS)]
             if history is not None:
                 tables.append((history.model._meta.db_table, frozenset()))  # never read during an import
-            for table, keep in tables:
-                cursor.execute(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
-                    [table],
-                )
-                for name, sql in cursor.fetchall():
-                    match = _INDEX_COLUMNS.search(sql)
-                    columns = {c.strip().strip('"') for c in match.group(1).split(",")} if match else set()
-                    if sql.upper().startswith("CREATE UNIQUE") or not columns or columns & keep:
-                        continue
-                    cursor.execute(f'DROP INDEX "{name}"')
-                    self.saved.append(sql)
+            with _checks_flushed(cursor):
+                for table, keep in tables:
+                    for name, sql, columns in _droppable_indexes(cursor, table):
+                        if not columns or columns & keep:
+                            continue
+                        cursor.execute(f'DROP INDEX "{name}"')
+                        self.saved.append(sql)
 
     def restore(self) -> None:
+        if not self.saved:
+            return
         with connection.cursor() as cursor:
-            for sql in self.saved:
-                cursor.execute(sql)
+            if connection.vendor == "postgresql":
+                # Each index is built by one sort; with the default 64 MB it spills to disk in many runs.
+                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            with _checks_flushed(cursor):
+                for sql in self.saved:
+                    cursor.execute(sql)
         self.saved = []
+
+
+@contextmanager
+def _checks_flushed(cursor: Any) -> Iterator[None]:
+    """PostgreSQL refuses to drop or create an index on a table with foreign-key checks still pending
+    (Django declares every foreign key DEFERRABLE INITIALLY DEFERRED). The checks due so far run now
+    instead of at commit (same work, same outcome: parents are always written before their children),
+    and later ones are deferred again."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    yield
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def _droppable_indexes(cursor: Any, table: str) -> list[tuple[str, str, set[str]]]:
+    """(name, CREATE statement, columns) of the table's plain indexes: not unique, not behind a constraint."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            """
+            SELECT i.relname, pg_get_indexdef(x.indexrelid),
+                   ARRAY(SELECT a.attname FROM pg_attribute a
+                         WHERE a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey))
+            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+            WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique
+              AND x.indexprs IS NULL AND x.indpred IS NULL
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+            """,
+            [f'"{table}"'],
+        )
+        return [(name, sql, set(columns)) for name, sql, columns in cursor.fetchall()]
+    cursor.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+        [table],
+    )
+    found = []
+    for name, sql in cursor.fetchall():
+        if sql.upper().startswith("CREATE UNIQUE"):
+            continue
+        match = _INDEX_COLUMNS.search(sql)
+        found.append((name, sql, {c.strip().strip('"') for c in match.group(1).split(",")} if match else set()))
+    return found
 
 
 # A table that grew by this many rows is analysed before the import commits (PostgreSQL): until the
