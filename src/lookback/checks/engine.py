@@ -41,6 +41,7 @@ from lookback.checks.catalogue import Rule, all_rules, get_rule
 from lookback.checks.idcheck import ensure_regions
 from lookback.checks.models import CheckRun, Finding, RuleRunStat, Waiver
 from lookback.checks.sql import Ctx
+from lookback.core.i18n import in_site_language
 from lookback.registry.models import DeptListEntry, NationalSnapshot
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def select_rules(campaign: Campaign, codes: Iterable[str] | None = None) -> list
     return [rule for rule in all_rules() if rule.code not in disabled]
 
 
+@in_site_language  # rule messages and the ledger notes its signals write are stored for everyone
 def run_checks(
     *,
     campaign: Campaign,

@@ -14,12 +14,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from lookback.accounts.roles import RUN_CHECKS
 from lookback.campaigns.models import Campaign
 from lookback.checks import signals
 from lookback.checks.engine import UnknownRule, select_rules
 from lookback.checks.models import APPROVER_ROLE, CheckRun, Finding, Waiver
+from lookback.core.i18n import stored_text
 
 
 class ChecksError(ValueError):
@@ -164,7 +166,9 @@ def decide_waiver(*, user: Any, waiver: Waiver, approve: bool, note: str = "") -
         waiver.decision_note = note
         if approve and (finding.status != Finding.Status.OPEN or finding.detail != waiver.fingerprint):
             waiver.status = Waiver.Status.LAPSED
-            waiver.decision_note = (note + " " if note else "") + _("（申请后数据已变化，豁免失效）")
+            waiver.decision_note = (note + " " if note else "") + stored_text(
+                gettext_noop("（申请后数据已变化，豁免失效）")
+            )
             waiver.save()
             raise_after = ChecksError(_("申请豁免后该问题线索的数据已变化或状态已改变，豁免失效，请重新核实。"))
         else:

@@ -13,6 +13,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
+from lookback.core.i18n import in_site_language
 from lookback.ledger import exports
 from lookback.ledger.models import Problem, TownshipReport
 
@@ -23,6 +24,7 @@ def report_title(report: TownshipReport) -> str:
     return _("%(place)s稳定脱贫“回头看”自查报告") % {"place": report.township.full_name()}
 
 
+@in_site_language
 def suggested_text(counts: dict[str, Any], report: TownshipReport) -> dict[str, str]:
     """First drafts of the narrative parts; the officer rewrites them before submitting."""
     return {
@@ -57,6 +59,7 @@ def _paragraphs(document: Any, text: str) -> None:
             paragraph.paragraph_format.first_line_indent = Pt(24)
 
 
+@in_site_language
 def build_docx(report: TownshipReport, counts: dict[str, Any], *, submitted_at: Any = None) -> bytes:
     document = Document()
     _set_font(document)
@@ -127,6 +130,7 @@ def report_problems(report: TownshipReport) -> Any:
     ).order_by("division_code", "found_on", "id")
 
 
+@in_site_language
 def build_xlsx(report: TownshipReport) -> bytes:
     title = _("%(township)s稳定脱贫“回头看”问题台帐") % {"township": report.township.full_name()}
     return exports.write_ledger(report_problems(report), title=title)

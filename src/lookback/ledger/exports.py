@@ -17,6 +17,7 @@ import xlsxwriter
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lookback.core.i18n import in_site_language
 from lookback.ledger.models import Problem
 
 DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -96,6 +97,7 @@ def ledger_queryset(qs: Any) -> Any:
     )
 
 
+@in_site_language
 def write_ledger(problems: Iterable[Problem], *, title: str, exported_by: str = "") -> bytes:
     """The workbook: a title row, the header row, one row per problem; A4 landscape, header repeated."""
     output = io.BytesIO()

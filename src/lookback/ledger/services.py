@@ -23,9 +23,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from lookback.campaigns.models import Campaign
+from lookback.core.i18n import stored_text
 from lookback.divisions.models import Division
 from lookback.ledger import permissions as perms
 from lookback.ledger.files import CheckedFile, UploadRejected, check_upload
@@ -339,7 +341,7 @@ def create_problem(
             problem.rectified_level = perms.user_level(user)
             problem.rectified_at = timezone.now()
             _save(problem)
-            _record(problem, Action.RECTIFY, user, from_state=State.OPEN, note=_("立行立改"))
+            _record(problem, Action.RECTIFY, user, from_state=State.OPEN, note=stored_text(gettext_noop("立行立改")))
         elif problem.plan_complete:
             problem.state = State.IN_PROGRESS
             _save(problem)
@@ -349,8 +351,10 @@ def create_problem(
                 user=responsible_user,
                 kind=NotificationKind.ASSIGNED,
                 problem=problem,
-                message=_("您被指定为问题 #%(id)s 的整改责任人：%(text)s")
-                % {"id": problem.pk, "text": description[:60]},
+                message=stored_text(
+                    gettext_noop("您被指定为问题 #%(id)s 的整改责任人：%(text)s"),
+                    {"id": problem.pk, "text": description[:60]},
+                ),
             )
     return problem
 
@@ -405,8 +409,10 @@ def update_plan(
                 user=responsible_user,
                 kind=NotificationKind.ASSIGNED,
                 problem=fresh,
-                message=_("您被指定为问题 #%(id)s 的整改责任人：%(text)s")
-                % {"id": fresh.pk, "text": fresh.description[:60]},
+                message=stored_text(
+                    gettext_noop("您被指定为问题 #%(id)s 的整改责任人：%(text)s"),
+                    {"id": fresh.pk, "text": fresh.description[:60]},
+                ),
             )
     _sync_caller(problem, fresh)
     return fresh
@@ -555,7 +561,9 @@ def return_problem(*, user: Any, problem: Problem, version: int, reason: str) ->
                 user=target,
                 kind=NotificationKind.RETURNED,
                 problem=fresh,
-                message=_("问题 #%(id)s 被退回：%(reason)s") % {"id": fresh.pk, "reason": reason[:80]},
+                message=stored_text(
+                    gettext_noop("问题 #%(id)s 被退回：%(reason)s"), {"id": fresh.pk, "reason": reason[:80]}
+                ),
             )
     _sync_caller(problem, fresh)
     return fresh
@@ -660,8 +668,10 @@ def bulk_update(
                     user=responsible_user,
                     kind=NotificationKind.ASSIGNED,
                     problem=fresh,
-                    message=_("您被指定为问题 #%(id)s 的整改责任人：%(text)s")
-                    % {"id": fresh.pk, "text": fresh.description[:60]},
+                    message=stored_text(
+                        gettext_noop("您被指定为问题 #%(id)s 的整改责任人：%(text)s"),
+                        {"id": fresh.pk, "text": fresh.description[:60]},
+                    ),
                 )
         if conflicts:
             raise ConflictError(
@@ -753,7 +763,7 @@ def open_problems_for_findings(findings: Iterable[Any]) -> int:
                     actor=None,
                     actor_level=Level.SYSTEM,
                     at=now,
-                    note=_("规则 %(code)s 比对发现") % {"code": p.rule_code},
+                    note=stored_text(gettext_noop("规则 %(code)s 比对发现"), {"code": p.rule_code}),
                 )
                 for p in created
             ],
@@ -827,7 +837,11 @@ def close_waived(*, campaign_id: int, rule_code: str, subject_key: str, approver
         fresh.closed_at = timezone.now()
         _save(fresh)
         _record(
-            fresh, Action.SIGN_OFF, approver, from_state=from_state, note=_("规则发现已批准豁免：%(r)s") % {"r": reason}
+            fresh,
+            Action.SIGN_OFF,
+            approver,
+            from_state=from_state,
+            note=stored_text(gettext_noop("规则发现已批准豁免：%(r)s"), {"r": reason}),
         )
         return fresh
 
@@ -951,7 +965,7 @@ def submit_report(*, user: Any, report: TownshipReport, version: int) -> Townshi
             fresh.is_late = timezone.localdate(now) > fresh.campaign.report_deadline
         fresh.return_reason = ""
         fresh.save()
-        _report_event(fresh, "submit", user, note=_("逾期报送") if fresh.is_late else "")
+        _report_event(fresh, "submit", user, note=stored_text(gettext_noop("逾期报送")) if fresh.is_late else "")
     return fresh
 
 
@@ -988,7 +1002,7 @@ def return_report(*, user: Any, report: TownshipReport, version: int, reason: st
             user=fresh.submitted_by,
             kind=NotificationKind.REPORT_RETURNED,
             report=fresh,
-            message=_("自查报告被退回：%(reason)s") % {"reason": reason[:100]},
+            message=stored_text(gettext_noop("自查报告被退回：%(reason)s"), {"reason": reason[:100]}),
         )
     return fresh
 
@@ -1017,15 +1031,15 @@ def answer_self_check(*, user: Any, campaign: Campaign, answers: dict[int, tuple
                 defaults={"division_code": unit.code, "answer": answer, "note": note, "answered_by": user},
             )
             if not answer and record.problem_id is None:
-                description = _("单位自查未落实：%(item)s") % {"item": item.text}
+                description = stored_text(gettext_noop("单位自查未落实：%(item)s"), {"item": item.text})
                 if note:
-                    description += _("（%(note)s）") % {"note": note}
+                    description += stored_text(gettext_noop("（%(note)s）"), {"note": note})
                 problem = create_problem(
                     user=user,
                     campaign=campaign,
                     source=Source.SELF_CHECK,
                     dimension=Dimension.RESPONSIBILITY,
-                    category=_("单位自查"),
+                    category=stored_text(gettext_noop("单位自查")),
                     description=description,
                     division=unit,
                 )
