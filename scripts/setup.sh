@@ -22,6 +22,8 @@ if [ "${1:-}" = "--system" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
+  # xgettext: the test that every translatable string in the code has its English translation.
+  command -v xgettext >/dev/null || need+=(gettext)
   if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then
       echo "Missing system packages: ${need[*]} — run as root or: sudo apt-get install -y ${need[*]}" >&2

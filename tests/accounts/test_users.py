@@ -149,6 +149,8 @@ def test_admin_changes_a_users_scope(client, world):
     county = world.users[Role.COUNTY]
     page = client.get(f"/admin/accounts/user/{county.pk}/change/")
     assert page.status_code == 200 and "角色与管辖范围" in page.content.decode()
+    # The administrator can set a user's interface language too (e.g. for someone stuck in one they cannot read).
+    assert 'name="language"' in page.content.decode()
 
 
 @pytest.mark.django_db

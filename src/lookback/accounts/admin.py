@@ -13,7 +13,7 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ["scope"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("个人信息"), {"fields": ("last_name", "first_name", "unit", "phone", "email")}),
+        (_("个人信息"), {"fields": ("last_name", "first_name", "unit", "phone", "email", "language")}),
         (_("角色与管辖范围"), {"fields": ("role", "scope")}),
         (_("状态"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
