@@ -10,8 +10,9 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lookback.divisions.forms import CascadeCleaningMixin
 from lookback.divisions.models import Division
-from lookback.divisions.selectors import children_in_scope, divisions_for_user
+from lookback.divisions.selectors import children_in_scope
 from lookback.ledger import permissions as perms
 from lookback.ledger.imports import default_source
 from lookback.ledger.models import AccountabilityKind, Band, Dimension, Severity, Source, State
@@ -35,30 +36,9 @@ def _style(form: forms.Form, small: bool = False) -> None:
             widget.attrs.setdefault("class", "form-control" + size)
 
 
-class PlaceMixin:
+class PlaceMixin(CascadeCleaningMixin):
     """Three cascading selects (县 → 乡镇 → 村) limited to the user's scope; the most specific chosen
     division wins. The options come from the registry's htmx endpoint."""
-
-    user: Any
-    cleaned_data: dict[str, Any]
-
-    def _division_code(self, name: str, level: str) -> str:
-        code = (self.cleaned_data.get(name) or "").strip()
-        if not code:
-            return ""
-        division = divisions_for_user(self.user).filter(code=code, level=level).first()
-        if division is None:
-            raise forms.ValidationError(_("所选地区不存在或不在您的管辖范围内。"), code="division")
-        return division.code
-
-    def clean_county(self) -> str:
-        return self._division_code("county", "county")
-
-    def clean_township(self) -> str:
-        return self._division_code("township", "township")
-
-    def clean_village(self) -> str:
-        return self._division_code("village", "village")
 
     def chosen_code(self) -> str:
         for name in ("village", "township", "county"):

@@ -6,11 +6,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lookback.core import codes
-from lookback.divisions.selectors import children_in_scope, divisions_for_user
+from lookback.divisions.forms import CascadeCleaningMixin
+from lookback.divisions.selectors import children_in_scope
 from lookback.registry.selectors import HouseholdFilters
 
 
-class HouseholdFilterForm(forms.Form):
+class HouseholdFilterForm(CascadeCleaningMixin, forms.Form):
     """The household list's filters. Invalid values give a message, never a 500."""
 
     county = forms.CharField(label=_("县"), required=False)
@@ -41,24 +42,6 @@ class HouseholdFilterForm(forms.Form):
                 else "form-control form-control-sm"
             )
             field.widget.attrs.setdefault("class", css)
-
-    def _division_code(self, name: str, level: str) -> str:
-        code = (self.cleaned_data.get(name) or "").strip()
-        if not code:
-            return ""
-        division = divisions_for_user(self.user).filter(code=code, level=level).first()
-        if division is None:
-            raise forms.ValidationError(_("所选地区不存在或不在您的管辖范围内。"), code="division")
-        return division.code
-
-    def clean_county(self) -> str:
-        return self._division_code("county", "county")
-
-    def clean_township(self) -> str:
-        return self._division_code("township", "township")
-
-    def clean_village(self) -> str:
-        return self._division_code("village", "village")
 
     def to_filters(self) -> HouseholdFilters:
         data = self.cleaned_data
