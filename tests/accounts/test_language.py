@@ -175,3 +175,17 @@ def test_login_page_switch_markup(client, db):
     assert body.count('type="submit"') == 1
     assert "{#" not in body and "#}" not in body and "sign-in button" not in body
     assert 'aria-current="true">中文</button>' in body
+
+
+def test_change_history_marks_an_empty_value_in_the_users_language(client, county, world):
+    household = world.yongtai_other
+    household.phone = ""
+    household.save()
+    household.phone = "13800000000"
+    household.save()
+    url = f"/households/{household.pk}/"
+    assert "（空） → 13800000000" in client.get(url).content.decode()
+    county.language = "en"
+    county.save(update_fields=["language"])
+    body = client.get(url).content.decode()
+    assert "(empty) → 13800000000" in body and "（空）" not in body
