@@ -104,6 +104,24 @@ def test_fixed_in_data_then_reopened(campaign: Campaign, received, django_captur
     assert received["opened"] == [finding.pk, finding.pk]
 
 
+def test_one_run_fixes_old_findings_and_opens_new_ones(campaign: Campaign) -> None:
+    """Fixed findings are marked before new ones are inserted: a new finding is never counted fixed."""
+    first_bad, second_bad = clean_household(), clean_household()
+    first_bad.update(income_per_capita=Decimal("2000"))
+    run_checks(campaign=campaign, rule_codes=["R2-01"])
+    first_bad.update(income_per_capita=Decimal("6000"))
+    second_bad.update(income_per_capita=Decimal("1800"))
+
+    result = run_checks(campaign=campaign, rule_codes=["R2-01"])
+
+    assert (result.reconciliation.opened, result.reconciliation.fixed) == (1, 1)
+    statuses = dict(Finding.objects.values_list("household_id", "status"))
+    assert statuses == {first_bad.household.pk: Finding.Status.FIXED, second_bad.household.pk: Finding.Status.OPEN}
+    stat = result.run.stats.get()
+    assert (stat.opened, stat.fixed) == (1, 1)
+    assert Finding.objects.get(status=Finding.Status.OPEN).opened_run == result.run
+
+
 def test_changed_data_updates_the_same_finding(
     campaign: Campaign, received, django_capture_on_commit_callbacks
 ) -> None:

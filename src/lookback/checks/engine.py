@@ -11,9 +11,9 @@ stored findings:
 1. approved waivers whose finding now shows other data lapse;
 2. findings that reappear or whose data changed are updated (re-opened when they were fixed, or
    waived with other data);
-3. new subjects are inserted as open findings;
-4. open or waived findings of the rules that ran, inside the run's scope, that no longer appear are
-   marked fixed in data, with the date.
+3. open or waived findings of the rules that ran, inside the run's scope, that no longer appear are
+   marked fixed in data, with the date;
+4. new subjects are inserted as open findings.
 
 Every statement only touches rows that differ, so a re-run over unchanged data writes no finding.
 New and fixed findings are announced with the `finding_opened` / `finding_resolved` signals, which
@@ -209,6 +209,11 @@ def _run(result: RunResult, campaign: Campaign, rules: list[Rule], on_progress) 
                 cursor.execute(f"ANALYZE {FINDING}")
         today = timezone.localdate()
         with transaction.atomic():
+            if connection.vendor == "postgresql":
+                # The commit need not wait for its WAL to reach the disk: findings are derived data, and a
+                # crash that lost this last commit loses nothing a re-run would not rebuild.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit = off")
             result.reconciliation = _reconcile(campaign, run, ran, scope_like, today, stage)
             _count_changes(result)
             RuleRunStat.objects.bulk_create(
@@ -458,7 +463,25 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
             params,
         )
         rec.updated = max(cursor.rowcount, 0)
-        # 3. New subjects. They are set apart first: a statement that inserted into the findings while
+        # 3. Gone from the data: fixed, for the rules that ran, inside the run's scope. Before the new
+        # subjects go in: those are in the staging table, so never fixed, and the findings' statistics
+        # (taken before the reconcile) still describe the table. After a first run's insert they said
+        # "empty", and the anti-join probed the staging table once per finding instead of hashing it
+        # (2.4 s at 300,000 households in a copy of the tables; under 0.1 s in this order).
+        if ran:
+            names = {f"r{i}": code for i, code in enumerate(ran)}
+            params.update(names)
+            in_list = ", ".join(f"%({name})s" for name in names)
+            cursor.execute(
+                f"""UPDATE {FINDING} SET status = 'fixed', fixed_on = %(today)s, fixed_run_id = %(run)s,
+                    updated_at = %(now)s
+                WHERE campaign_id = %(c)s AND status IN ('open', 'waived') AND rule_code IN ({in_list})
+                  AND division_code LIKE %(scope)s
+                  AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})""",
+                params,
+            )
+            rec.fixed = max(cursor.rowcount, 0)
+        # 4. New subjects. They are set apart first: a statement that inserted into the findings while
         # probing them (anti-join) could rescan the pages it had just added, once per staged row.
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE_NEW}")
         cursor.execute(
@@ -479,20 +502,6 @@ def _reconcile(campaign: Campaign, run: CheckRun, ran: list[str], scope_like: st
         )
         rec.opened = max(cursor.rowcount, 0)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE_NEW}")
-        # 4. Gone from the data: fixed, for the rules that ran, inside the run's scope.
-        if ran:
-            names = {f"r{i}": code for i, code in enumerate(ran)}
-            params.update(names)
-            in_list = ", ".join(f"%({name})s" for name in names)
-            cursor.execute(
-                f"""UPDATE {FINDING} SET status = 'fixed', fixed_on = %(today)s, fixed_run_id = %(run)s,
-                    updated_at = %(now)s
-                WHERE campaign_id = %(c)s AND status IN ('open', 'waived') AND rule_code IN ({in_list})
-                  AND division_code LIKE %(scope)s
-                  AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE {match})""",
-                params,
-            )
-            rec.fixed = max(cursor.rowcount, 0)
     return rec
 
 
