@@ -30,7 +30,7 @@ from lookback.ledger.models import (
     TownshipReport,
 )
 from lookback.ledger.services import LedgerError
-from lookback.registry.models import Household, Member
+from lookback.registry.models import Member
 
 router = Router()
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
@@ -330,7 +330,7 @@ def create_problem(request: HttpRequest, payload: ProblemCreateIn):
     division = None
     member = None
     if payload.household_no:
-        household = Household.objects.in_scope(request.user).filter(household_no=payload.household_no).first()
+        household = selectors.household_by_number(request.user, payload.household_no)
         if household is None:
             raise HttpError(400, _("户编号“%(n)s”不存在，或不在您的管辖范围内。") % {"n": payload.household_no})
         if payload.member_id:

@@ -16,7 +16,7 @@ from lookback.divisions.selectors import children_in_scope
 from lookback.ledger import permissions as perms
 from lookback.ledger.imports import default_source
 from lookback.ledger.models import AccountabilityKind, Band, Dimension, Severity, Source, State
-from lookback.ledger.selectors import ProblemFilters, assignable_users, household_members
+from lookback.ledger.selectors import ProblemFilters, assignable_users, household_by_number, household_members
 from lookback.registry.models import Household, Member
 
 ALL = [("", _("全部"))]
@@ -194,7 +194,7 @@ class ProblemForm(PlaceMixin, forms.Form):
         number = (self.cleaned_data.get("household_no") or "").strip()
         if not number:
             return None
-        household = Household.objects.in_scope(self.user).select_related("village").filter(household_no=number).first()
+        household = household_by_number(self.user, number)
         if household is None:
             raise forms.ValidationError(_("户编号“%(n)s”不存在，或不在您的管辖范围内。") % {"n": number})
         return household
@@ -225,14 +225,7 @@ class ProblemForm(PlaceMixin, forms.Form):
         number = (self.data.get("household_no") or "").strip()
         household = getattr(self, "cleaned_data", {}).get("household_no")
         if not isinstance(household, Household):
-            household = (
-                Household.objects.in_scope(self.user)
-                .select_related("village", "village__parent")
-                .filter(household_no=number)
-                .first()
-                if number
-                else None
-            )
+            household = household_by_number(self.user, number)
         selected = str(self.data.get("member") or "")
         return {
             "household": household,

@@ -23,6 +23,7 @@ from lookback.divisions.models import Division
 from lookback.ledger import permissions as perms
 from lookback.ledger import services
 from lookback.ledger.models import Dimension, Severity, Source
+from lookback.ledger.selectors import household_by_number
 from lookback.registry.models import Household
 
 MAX_ROWS = 5000
@@ -210,9 +211,7 @@ class _Context:
 
     def household(self, number: str) -> Household | None:
         if number not in self._households:
-            self._households[number] = (
-                Household.objects.in_scope(self.user).select_related("village").filter(household_no=number).first()
-            )
+            self._households[number] = household_by_number(self.user, number)
         return self._households[number]
 
     def place(self, county: str, township: str, village: str) -> Division | None:

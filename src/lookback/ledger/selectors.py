@@ -226,6 +226,16 @@ def assignable_users(user: Any) -> QuerySet[User]:
     return qs.order_by("scope__code", "username")
 
 
+def household_by_number(user: Any, number: str) -> Any:
+    """The household with this 户编号 inside the user's scope (with its village and township), or None."""
+    from lookback.registry.models import Household
+
+    if not number:
+        return None
+    households = Household.objects.in_scope(user).select_related("village", "village__parent")
+    return households.filter(household_no=number).first()
+
+
 def household_members(user: Any, household: Any) -> list[Any]:
     """The members of a household the user may see, 户主 first, for the entry form's member choice."""
     from lookback.registry.models import Member

@@ -38,7 +38,6 @@ from lookback.ledger.forms import (
 )
 from lookback.ledger.models import Problem, ReportState, State
 from lookback.ledger.services import LedgerError
-from lookback.registry.models import Household
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -205,14 +204,7 @@ def household_lookup(request: HttpRequest) -> HttpResponse:
     """htmx: who is behind a 户编号 typed in the entry form, with a choice of its members (scoped:
     nothing for other places; the form checks the chosen member again when it is sent)."""
     number = _param(request.GET, "household_no")
-    household = (
-        Household.objects.in_scope(request.user)
-        .select_related("village", "village__parent")
-        .filter(household_no=number)
-        .first()
-        if number
-        else None
-    )
+    household = selectors.household_by_number(request.user, number)
     members = selectors.household_members(request.user, household) if household else []
     member = _param(request.GET, "member")
     selected = int(member) if member.isdigit() else None
