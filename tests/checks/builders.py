@@ -10,6 +10,8 @@ from typing import Any
 from django.utils import timezone
 
 from lookback.registry.models import (
+    ARCHIVE_ITEMS_DEFAULT,
+    ArchiveCheck,
     DeptListEntry,
     Helper,
     Household,
@@ -86,6 +88,15 @@ class Clean:
         }
         defaults.update(fields)
         return Visit.objects.create(**defaults)
+
+    def add_archive_check(
+        self, on: dt.date, missing: tuple[str, ...] = (), present: tuple[str, ...] | None = None
+    ) -> ArchiveCheck:
+        """A 一户一档 check on `on` that found every default item but `missing` (or exactly `present`)."""
+        items = [i for i in ARCHIVE_ITEMS_DEFAULT if i not in missing] if present is None else list(present)
+        return ArchiveCheck.objects.create(
+            household=self.household, checked_on=on, checker_name="林志强", present_items=items
+        )
 
 
 def clean_household(village_code: str | None = None, **fields: Any) -> Clean:

@@ -456,6 +456,14 @@ CASES = [
             lambda c: c.add_visit(D(2019, 1, 5), poverty_handbook_filled=False),
         ),
     ),
+    Case(
+        "R3-28",
+        lambda c: c.add_archive_check(D(2018, 11, 20), missing=("民主评议记录", "退出公示公告")),
+        both(
+            lambda c: c.add_archive_check(D(2018, 11, 20), missing=("民主评议记录",)),
+            lambda c: c.add_archive_check(D(2018, 12, 10)),
+        ),
+    ),
     # 二(四)
     Case("R4-01", no_measures),
     Case("R4-02", hh(main_cause="因病"), both(hh(main_cause="因病"), lambda c: c.add_measure(measure_type="健康扶贫"))),

@@ -9,6 +9,7 @@ cell is "unknown", not "no".
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -307,6 +308,74 @@ class Visit(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.helper_name} {self.visited_at:%Y-%m-%d}"
+
+
+# 一户一档: what a household's identification archive must hold, in the order of the procedure (户申请、
+# 村民主评议、村公示、乡镇审核公示、县审批公告 — "两公示一公告" — the registration form, the income
+# calculation and the assistance plan; on exit the household's signed confirmation and the exit notices).
+# The default of the campaign parameter `archive_items`; the rule R3-28 falls back to the same list.
+ARCHIVE_ITEMS_DEFAULT: tuple[str, ...] = (
+    "贫困户申请书",
+    "民主评议记录",
+    "村级公示",
+    "乡镇审核公示",
+    "县级审批公告",
+    "贫困户登记表",
+    "收入核算表",
+    "帮扶计划",
+    "脱贫退出确认书",
+    "退出公示公告",
+)
+
+
+class ArchiveCheck(TimeStampedModel):
+    """一户一档核查: on a date, someone went through a household's archive and noted which items it holds.
+
+    The items found *present* are stored, not the missing ones: the required list is a campaign parameter
+    (`archive_items`), so "required minus present" is worked out against the list as it stands when the
+    rules run, and an item added to the list later counts as missing until a check finds it.
+    """
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.CASCADE, related_name="archive_checks"
+    )
+    checked_on = models.DateField(_("核查日期"))
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核查人账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The checker's name as shown, kept when the login is gone (and for checks recorded without one).
+    checker_name = models.CharField(_("核查人"), max_length=50, blank=True)
+    present_items = models.JSONField(_("已有材料"), default=list, blank=True)
+    note = models.CharField(_("备注"), max_length=500, blank=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    objects = ScopedManager()
+    SCOPE_FIELD = "household__division_code"
+    HELPER_PATH = "household__assignments__helper__user"
+
+    class Meta:
+        verbose_name = _("一户一档核查")
+        verbose_name_plural = _("一户一档核查")
+        ordering = ["household", "-checked_on", "-id"]
+        indexes = [models.Index(fields=["household", "checked_on"], name="archive_check_household_date")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.checked_on}"
+
+    def clean(self) -> None:
+        items = self.present_items
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise ValidationError({"present_items": _("已有材料必须是材料名称的列表。")})
+
+    def missing_items(self, required: list[str] | tuple[str, ...]) -> list[str]:
+        """The required items this check did not find, in the order of `required`."""
+        present = set(self.present_items or [])
+        return [item for item in required if item not in present]
 
 
 class DeptListKind(models.TextChoices):

@@ -8,8 +8,12 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Substr
 
+from lookback.campaigns.models import Campaign
+from lookback.campaigns.selectors import get_campaign
 from lookback.divisions.models import PREFIX_LENGTH, Division
 from lookback.registry.models import (
+    ARCHIVE_ITEMS_DEFAULT,
+    ArchiveCheck,
     Assignment,
     DeptListEntry,
     Household,
@@ -124,6 +128,30 @@ def _changes(entry: Any, previous: Any = None) -> list[tuple[str, Any, Any]]:
     delta = entry.diff_against(previous)
     model = entry.instance_type
     return [(str(model._meta.get_field(c.field).verbose_name), c.old, c.new) for c in delta.changes]
+
+
+def required_archive_items(campaign: Campaign | None = None) -> list[str]:
+    """The items a household archive must hold: the campaign's `archive_items` (the default campaign's
+    when none is given), else the built-in list. Rule R3-28 reads the same parameter with the same default."""
+    campaign = campaign or get_campaign()
+    items = campaign.parameter("archive_items", None) if campaign else None
+    if not isinstance(items, list) or not items:
+        items = list(ARCHIVE_ITEMS_DEFAULT)
+    return [str(item) for item in items]
+
+
+def archive_checks_for_household(user: Any, household: Household, required: list[str]) -> list[ArchiveCheck]:
+    """The household's 一户一档 checks, newest first, each with `missing`: the items of `required` it did
+    not find (worked out against the list as it is now, as the rule does)."""
+    checks = list(
+        ArchiveCheck.objects.in_scope(user)
+        .filter(household=household)
+        .select_related("checked_by")
+        .order_by("-checked_on", "-id")
+    )
+    for check in checks:
+        check.missing = check.missing_items(required)
+    return checks
 
 
 def registry_summary(user: Any) -> dict[str, int]:

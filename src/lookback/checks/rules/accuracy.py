@@ -19,6 +19,8 @@ from lookback.checks.sql import (
     Ctx,
 )
 from lookback.core import codes
+from lookback.registry.models import ARCHIVE_ITEMS_DEFAULT, ArchiveCheck
+from lookback.registry.selectors import required_archive_items
 
 CLAUSE = "二(三)"
 REF = _("基准日期")
@@ -968,3 +970,52 @@ def handbook_unfilled(ctx: Ctx) -> str:
     FROM {HOUSEHOLD} h JOIN {latest} lv ON lv.household_id = h.id
     JOIN {VISIT} v ON v.household_id = h.id AND v.visited_at = lv.last_at
     WHERE v.poverty_handbook_filled IS FALSE OR v.assignment_handbook_filled IS FALSE"""
+
+
+ARCHIVE_CHECK = ArchiveCheck._meta.db_table
+
+
+@rule(
+    code="R3-28",
+    topic="archive_incomplete",
+    dimension=3,
+    clause=CLAUSE,
+    severity=Severity.MEDIUM,
+    subject=SubjectKind.HOUSEHOLD,
+    title=_("一户一档资料不全"),
+    explanation=_(
+        "贫困识别档案资料应完整规范（方案二(三)）。截至基准日最近一次一户一档核查发现档案缺少必备材料"
+        "（清单见参数 archive_items，活动未设置时用默认清单）。请村、乡镇补齐缺少的材料并归档，"
+        "然后在户详情页登记一次新的核查：材料齐全后，下次运行规则时该问题转为待核验。"
+        "从未登记核查的户默认不列为问题；把参数 archive_unchecked_is_finding 设为 true，"
+        "截至基准日尚未核查的户也会列出。"
+    ),
+    params=(
+        Param("archive_items", list(ARCHIVE_ITEMS_DEFAULT), _("一户一档必备材料")),
+        Param("archive_unchecked_is_finding", False, _("尚未核查的户也列为问题")),
+    ),
+    uses=(REF,),
+)
+def archive_incomplete(ctx: Ctx) -> str:
+    """Required items minus the items the latest check on or before the reference date found present:
+    one CASE per required item (the campaign's list, about ten), so the detail names them in the list's
+    order; each household's latest check is picked by ROW_NUMBER (several checks on one day: the last
+    recorded)."""
+    required = required_archive_items(ctx.campaign)
+    missing = " || ".join(
+        f"(CASE WHEN {ctx.json_has_value('c.present_items', item)} THEN '' ELSE {ctx.p(item + '、')} END)"
+        for item in required
+    )
+    latest = f"""(SELECT c.household_id, c.checked_on, {missing} AS missing,
+            ROW_NUMBER() OVER (PARTITION BY c.household_id ORDER BY c.checked_on DESC, c.id DESC) AS rn
+        FROM {ARCHIVE_CHECK} c WHERE c.checked_on <= {ctx.p(ctx.ref)})"""
+    checked = f"""'一户一档核查（' || {ctx.text("lc.checked_on")} || '）缺少：' || RTRIM(lc.missing, '、')"""
+    if not ctx.setting("archive_unchecked_is_finding", False):
+        return f"""SELECT {ctx.household_subject()}, {checked} AS detail
+    FROM {HOUSEHOLD} h JOIN {latest} lc ON lc.household_id = h.id AND lc.rn = 1
+    WHERE lc.missing <> ''"""
+    never = f"'截至基准日（{ctx.ref:%Y-%m-%d}）未登记一户一档核查'"
+    return f"""SELECT {ctx.household_subject()},
+        CASE WHEN lc.household_id IS NULL THEN {never} ELSE {checked} END AS detail
+    FROM {HOUSEHOLD} h LEFT JOIN {latest} lc ON lc.household_id = h.id AND lc.rn = 1
+    WHERE lc.household_id IS NULL OR lc.missing <> ''"""
