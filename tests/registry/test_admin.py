@@ -12,6 +12,8 @@ ADMIN_PAGES = [
     "/admin/registry/assignment/",
     "/admin/registry/measure/",
     "/admin/registry/visit/",
+    "/admin/registry/archivecheck/",
+    "/admin/registry/archivecheck/add/",
     "/admin/registry/deptlistentry/",
     "/admin/registry/importbatch/",
     "/admin/campaigns/campaign/",

@@ -1,4 +1,4 @@
-"""The import pages in the scope walk (tests/scoping_registry.py explains the registry).
+"""The import pages and the 一户一档 check in the scope walk (tests/scoping_registry.py explains the registry).
 
 Import batches and national snapshots carry the division code of the importing user's scope; an upload
 in progress belongs to the user who made it. Roles without the import permission are refused the upload
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from lookback.accounts.roles import IMPORT_DATA, Role
+from lookback.accounts.roles import EDIT_REGISTRY, IMPORT_DATA, Role
 from lookback.registry.importers.blank import template_kinds
 from lookback.registry.models import ImportBatch, NationalSnapshot
 from lookback.registry.services_import import imports_dir
@@ -111,3 +111,15 @@ def _snapshot(sw: ScopeWorld, role: str) -> Case:
 
 register("imports:snapshot")(_snapshot)
 register("imports:snapshot_export")(_snapshot)
+
+
+@register("registry:archive_check_create")
+def _archive_check(sw: ScopeWorld, role: str) -> Case:
+    # Recording a 一户一档 check needs the registry-editing capability; the household must be in scope.
+    outside = sw.outside(role)
+    data = {"checked_on": "2018-12-05", "present_items": ["贫困户申请书"], "note": ""}
+    return Case(
+        inside=Target(kwargs={"pk": sw.inside(role).pk}, method="post", data=data),
+        outside=Target(kwargs={"pk": outside.pk}, method="post", data=data) if outside else None,
+        denied=not sw.user(role).can(EDIT_REGISTRY),
+    )

@@ -47,11 +47,4 @@ def markdown() -> str:
             if rule.requires_snapshot:
                 lines.append("- 需要国扶系统快照")
             lines.append("")
-    lines += [
-        "## 暂不能检查的内容",
-        "",
-        "- 二(三) 贫困识别档案资料（一户一档）是否完整：系统尚未登记档案清单，"
-        "待档案清单数据导入后增加规则（topic `archive_incomplete`）。",
-        "",
-    ]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from lookback.registry.models import (
+    ArchiveCheck,
     Assignment,
     DeptListEntry,
     Helper,
@@ -69,6 +70,14 @@ class VisitAdmin(SimpleHistoryAdmin):
     list_display = ["household", "helper_name", "visited_at", "visit_type", "satisfaction"]
     raw_id_fields = ["household", "helper", "batch"]
     search_fields = ["household__household_no", "helper_name"]
+
+
+@admin.register(ArchiveCheck)
+class ArchiveCheckAdmin(SimpleHistoryAdmin):
+    list_display = ["household", "checked_on", "checker_name", "note"]
+    raw_id_fields = ["household", "checked_by"]
+    search_fields = ["household__household_no", "checker_name"]
+    list_select_related = ["household"]
 
 
 @admin.register(DeptListEntry)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lookback.core import codes
@@ -77,3 +78,34 @@ class HouseholdFilterForm(CascadeCleaningMixin, forms.Form):
         if township:
             villages = list(children_in_scope(user, township))
         return {"counties": counties, "townships": townships, "villages": villages}
+
+
+class ArchiveCheckForm(forms.Form):
+    """A 一户一档 check on the household page: the date, the items found (ticked), a note."""
+
+    checked_on = forms.DateField(
+        label=_("核查日期"),
+        widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": _("请填写核查日期。"),
+            "invalid": _("核查日期格式不对，应为 2018-12-05 这样的日期。"),
+        },
+    )
+    present_items = forms.MultipleChoiceField(
+        label=_("档案中已有的材料"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        error_messages={"invalid_choice": _("材料“%(value)s”不在本次活动的一户一档清单中，请刷新页面后重新勾选。")},
+    )
+    note = forms.CharField(
+        label=_("备注"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        error_messages={"max_length": _("备注不能超过 %(limit_value)d 个字（现在 %(show_value)d 个）。")},
+    )
+
+    def __init__(self, *args: Any, items: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["present_items"].choices = [(item, item) for item in items]
+        self.fields["checked_on"].initial = timezone.localdate()

@@ -7,5 +7,6 @@ app_name = "registry"
 urlpatterns = [
     path("households/", views.household_list, name="household_list"),
     path("households/<int:pk>/", views.household_detail, name="household_detail"),
+    path("households/<int:pk>/archive-checks/", views.archive_check_create, name="archive_check_create"),
     path("divisions/options/", views.division_options, name="division_options"),
 ]

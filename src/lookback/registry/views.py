@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from lookback.accounts.roles import VIEW_PII
 from lookback.campaigns.selectors import get_campaign
 from lookback.divisions.selectors import children_in_scope, get_division_in_scope
-from lookback.registry.forms import HouseholdFilterForm
+from lookback.registry.forms import ArchiveCheckForm, HouseholdFilterForm
+from lookback.registry.models import Household
 from lookback.registry.selectors import (
     HouseholdFilters,
+    archive_checks_for_household,
     dept_matches_for_household,
     filter_households,
     get_household,
@@ -19,7 +27,9 @@ from lookback.registry.selectors import (
     households_by_child_division,
     households_for_user,
     registry_summary,
+    required_archive_items,
 )
+from lookback.registry.services import RegistryError, can_record_archive_check, record_archive_check
 
 PAGE_SIZE = 50
 
@@ -77,19 +87,79 @@ def division_options(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/_division_options.html", {"options": options})
 
 
-@login_required
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _household_or_404(request: HttpRequest, pk: int) -> Household:
     household = get_household(request.user, pk)
     if household is None:
         raise Http404(_("找不到该户，或它不在您的管辖范围内。"))
+    return household
+
+
+def _household_page(
+    request: HttpRequest, household: Household, *, archive_form: ArchiveCheckForm | None = None, status: int = 200
+) -> HttpResponse:
     members = list(household.members.all())
     matches = dept_matches_for_household(household)
     for member in members:
         member.dept_matches = matches.get(member.id_number, [])
+    campaign = get_campaign()
+    items = required_archive_items(campaign)
+    checks = archive_checks_for_household(request.user, household, items)
+    can_record = can_record_archive_check(request.user)
     context = {
         "household": household,
         "members": members,
         "history": household_history(household),
         "show_pii": request.user.can(VIEW_PII),
+        "campaign": campaign,
+        "archive_items": items,
+        "archive_checks": checks,
+        "latest_archive_check": checks[0] if checks else None,
+        "can_record_archive_check": can_record,
+        "archive_form": archive_form or (ArchiveCheckForm(items=items) if can_record else None),
+        "today": timezone.localdate(),
     }
-    return render(request, "registry/household_detail.html", context)
+    return render(request, "registry/household_detail.html", context, status=status)
+
+
+@login_required
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _household_page(request, _household_or_404(request, pk))
+
+
+@login_required
+@require_POST
+def archive_check_create(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a 一户一档 check from the household page; errors re-show the page with the form as typed."""
+    household = _household_or_404(request, pk)
+    if not can_record_archive_check(request.user):
+        raise PermissionDenied(_("您的角色不能登记一户一档核查。"))
+    items = required_archive_items(get_campaign())
+    form = ArchiveCheckForm(request.POST, items=items)
+    if not form.is_valid():
+        return _household_page(request, household, archive_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        check = record_archive_check(
+            user=request.user,
+            household=household,
+            checked_on=data["checked_on"],
+            present_items=data["present_items"],
+            note=data.get("note") or "",
+        )
+    except RegistryError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return _household_page(request, household, archive_form=form, status=exc.status)
+    missing = check.missing_items(items)
+    if missing:
+        messages.warning(
+            request,
+            ngettext(
+                "一户一档核查已登记：缺少 %(n)d 项（%(items)s）。",
+                "一户一档核查已登记：缺少 %(n)d 项（%(items)s）。",
+                len(missing),
+            )
+            % {"n": len(missing), "items": "、".join(missing)},
+        )
+    else:
+        messages.success(request, _("一户一档核查已登记：材料齐全。"))
+    return redirect(reverse("registry:household_detail", kwargs={"pk": household.pk}) + "#archive")
