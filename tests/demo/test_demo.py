@@ -46,6 +46,7 @@ from lookback.ledger.models import (
 )
 from lookback.ledger.permissions import user_level
 from lookback.registry.models import (
+    ArchiveCheck,
     Assignment,
     DeptListEntry,
     Helper,
@@ -56,7 +57,7 @@ from lookback.registry.models import (
     NationalMember,
     Visit,
 )
-from lookback.registry.selectors import households_for_user
+from lookback.registry.selectors import households_for_user, required_archive_items
 
 HOUSEHOLDS = 200
 # Another seed can be tried with LOOKBACK_DEMO_TEST_SEED=n; every seed must pass.
@@ -84,6 +85,7 @@ def _counts() -> dict[str, int]:
             Assignment,
             Measure,
             Visit,
+            ArchiveCheck,
             DeptListEntry,
             NationalHousehold,
             NationalMember,
@@ -342,6 +344,10 @@ class World:
         self.december: dict[int, list[Visit]] = defaultdict(list)
         for v in Visit.objects.filter(visited_at__date__range=(date(2018, 12, 1), date(2018, 12, 31))):
             self.december[v.household_id].append(v)
+        self.archive_items = required_archive_items(self.campaign)
+        self.archive_latest: dict[int, ArchiveCheck] = {}  # the latest check on or before the reference date
+        for c in ArchiveCheck.objects.filter(checked_on__lte=REF).order_by("checked_on", "id"):
+            self.archive_latest[c.household_id] = c
         self.national = {n.household_no: n for n in NationalHousehold.objects.all()}
         self.national_members: dict[str, dict[str, Any]] = {n.member_no: n.data for n in NationalMember.objects.all()}
         self.helper_load = dict(Helper.objects.annotate(n=Count("assignments")).values_list("id_number", "n"))
@@ -455,6 +461,9 @@ def _household_checks(w: World) -> dict[str, Any]:
         ),
         "helper_unknown": lambda hh: any(v.knows_helper is False for v in december(hh)),
         "dissatisfied": lambda hh: any(v.satisfaction == "不满意" for v in december(hh)),
+        "archive_incomplete": lambda hh: (
+            hh.pk in w.archive_latest and bool(w.archive_latest[hh.pk].missing_items(w.archive_items))
+        ),
         "national_mismatch": lambda hh: hh.household_no in w.national and _national_differs(w, hh),
         "national_missing_in_snapshot": lambda hh: hh.household_no not in w.national,
     }
@@ -551,6 +560,29 @@ def test_every_problem_is_planted_real_and_of_realistic_size(demo, db):
     assert poor_helpers and poor_helpers == set(manifest["helper_is_poor"])
     checked |= {"helper_overloaded", "national_missing_in_registry", "helper_is_poor"}
     assert checked == set(PROBLEMS)
+
+
+def test_archive_checks_are_realistic_and_r3_28_finds_exactly_the_planted_ones(demo, db):
+    """About 70 % of households checked (some twice, the first time incomplete); `lookback check` (run by
+    the demo's ledger) finds the households whose latest check lacks items, and no others."""
+    checked = ArchiveCheck.objects.values("household").distinct().count()
+    assert 0.6 * HOUSEHOLDS <= checked <= 0.8 * HOUSEHOLDS
+    assert demo.build.counts["archive_checks"] == ArchiveCheck.objects.count() > checked
+    items = required_archive_items()
+    assert all(set(c.present_items) <= set(items) and c.checker_name for c in ArchiveCheck.objects.all())
+    assert not ArchiveCheck.objects.filter(checked_on__gt=REF).exists()
+    rechecked = (
+        ArchiveCheck.objects.values("household").annotate(n=Count("id")).filter(n__gt=1).values_list("household")
+    )
+    assert rechecked.exists()
+
+    planted = set(demo.build.manifest["archive_incomplete"])
+    assert planted and len(planted) == max(1, round(PROBLEMS["archive_incomplete"].rate * HOUSEHOLDS))
+    findings = Finding.objects.filter(rule_code="R3-28")
+    assert set(findings.values_list("household_no", flat=True)) == planted
+    assert all(f.topic == "archive_incomplete" and "缺少：" in f.detail for f in findings)
+    # The households checked twice were completed: their first check's gaps are not findings.
+    assert not findings.filter(household__in=rechecked).exclude(household_no__in=planted).exists()
 
 
 def test_problem_rates_are_documented():

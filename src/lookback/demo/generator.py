@@ -58,6 +58,7 @@ handbook_unfilled               3 %    households                 December visit
 helper_unknown                  1.5 %  households                 December visit: does not know the helper
 dissatisfied                    1 %    households                 December visit: 不满意
 checkin_low                     3 %    households                 fewer than 4 check-ins (visits) in 2018
+archive_incomplete              3 %    households                 latest 一户一档 check lacks 1–3 required items
 edu_subsidy_missing             1 %    students                   not on the education-subsidy list
 national_mismatch               2 %    households                 one field differs in the 2018-11-30 snapshot
 national_missing_in_snapshot    0.5 %  households                 household not in the snapshot
@@ -71,7 +72,10 @@ campaign's window with both handbooks filled, and 4–6 check-ins in 2018 (campa
 them earn above the 低保 standard (campaign parameter `dibao_standard`, default 7,200 yuan); every
 household short of capital (缺资金) has a micro-loan; every cause has a measure that addresses it; each
 household has a current measure; 0.4 % of houses are being renovated (C级, 改造中), which the
-dangerous-house rule rightly lists too.
+dangerous-house rule rightly lists too. About 70 % of households have a 一户一档 (archive) check in
+October–December 2018 by their township's officer that found every item of the campaign's list
+(`archive_items`); one in twelve of those had an earlier check that lacked an item or two, completed
+since. The other households were not checked yet, which the archive rule does not count by default.
 
 Some consequences are natural and not listed: a member with a broken or shared ID does not match the
 department lists (they carry the right number), so problems that compare the registry with a list
@@ -101,6 +105,7 @@ from stdnum.cn import ric
 
 from lookback.core import codes
 from lookback.demo import names
+from lookback.registry.models import ARCHIVE_ITEMS_DEFAULT
 
 REFERENCE_DATE = date(2018, 12, 31)
 SNAPSHOT_DATE = date(2018, 11, 30)
@@ -127,6 +132,8 @@ COUNTY_CENTRES: dict[str, tuple[float, float]] = {
 }
 SHE_SHARE: dict[str, float] = {"350123": 0.08, "350122": 0.03, "350121": 0.01}
 HELPER_LIMIT = 5
+ARCHIVE_CHECKED_SHARE = 0.7  # households whose archive the township went through by the reference date
+ARCHIVE_RECHECKED_SHARE = 1 / 12  # of those: first found incomplete, completed and checked again
 ONE_DECIMAL = Decimal("0.1")  # 务工时间（月） is stored with one decimal; the snapshot must say it the same way
 
 
@@ -179,6 +186,7 @@ PROBLEMS: dict[str, Share] = {
     "helper_unknown": Share(0.015, "households", "helper_unknown"),
     "dissatisfied": Share(0.01, "households", "dissatisfied"),
     "checkin_low": Share(0.03, "households", "checkin_low"),
+    "archive_incomplete": Share(0.03, "households", "archive_incomplete"),
     "edu_subsidy_missing": Share(0.01, "students", "edu_subsidy"),
     "national_mismatch": Share(0.02, "households", "national_mismatch"),
     "national_missing_in_snapshot": Share(0.005, "households", "national_missing"),
@@ -299,6 +307,14 @@ class VisitData:
 
 
 @dataclass(slots=True, eq=False)
+class ArchiveCheckData:
+    checked_on: date
+    checker_name: str
+    present_items: list[str]
+    note: str = ""
+
+
+@dataclass(slots=True, eq=False)
 class ListEntry:
     kind: str
     id_number: str
@@ -350,6 +366,7 @@ class HouseholdData:
     assignments: list[tuple[HelperData, bool]] = field(default_factory=list)
     measures: list[MeasureData] = field(default_factory=list)
     visits: list[VisitData] = field(default_factory=list)
+    archive_checks: list[ArchiveCheckData] = field(default_factory=list)  # oldest first
     housing_entry: dict[str, Any] | None = None
     relocation_site: str = ""
     loan: dict[str, Any] | None = None
@@ -453,8 +470,10 @@ class Generator:
         visit_end: date,
         dibao_standard: float = 7200,
         checkins_required: int = 4,
+        archive_items: list[str] | tuple[str, ...] = ARCHIVE_ITEMS_DEFAULT,
     ) -> None:
         self.rng = random.Random(seed)
+        self.archive_items = list(archive_items)
         self.dibao_standard = dibao_standard
         self.checkins_required = checkins_required
         self.n_households = households
@@ -496,6 +515,8 @@ class Generator:
         self._visit_problems(households)
         lists = self._lists(households)
         national_households, national_members = self._snapshot(households, snapshot_only)
+        # Last, so that adding the archive checks left every draw before them (and the data) as it was.
+        self._archive_checks(households)
         return DemoData(
             households=households,
             snapshot_only=snapshot_only,
@@ -1617,6 +1638,39 @@ class Generator:
             visit = self._december(hh)
             visit.satisfaction = "不满意"
             visit.needs = rng.choice(names.DISSATISFIED_NEEDS)
+
+    # -- 一户一档 checks
+
+    def _archive_checks(self, households: list[HouseholdData]) -> None:
+        rng = self.rng
+        items = self.archive_items
+        officers: dict[str, str] = {}  # township code → the officer who checks its archives
+        for hh in households:
+            if rng.random() >= ARCHIVE_CHECKED_SHARE:
+                continue
+            township = hh.township.code
+            if township not in officers:
+                officers[township] = self._name(
+                    self._surname(rng), rng.choice("男女"), self._birth(rng.randint(28, 50))
+                )
+            checker = officers[township]
+            day = date(2018, rng.choice((10, 11, 11, 12)), rng.randint(1, 28))
+            if rng.random() < ARCHIVE_RECHECKED_SHARE:
+                lacking = rng.sample(items, rng.randint(1, 2))
+                earlier = ArchiveCheckData(
+                    day - timedelta(days=rng.randint(20, 60)),
+                    checker,
+                    [item for item in items if item not in lacking],
+                    "已通知村里补齐：" + "、".join(lacking),
+                )
+                hh.archive_checks.append(earlier)
+            hh.archive_checks.append(ArchiveCheckData(day, checker, list(items)))
+        checked = [hh for hh in households if hh.archive_checks]
+        for hh in self._pick_households("archive_incomplete", checked, households):
+            latest = hh.archive_checks[-1]
+            lacking = set(rng.sample(items, rng.choice((1, 1, 1, 2, 2, 3))))
+            latest.present_items = [item for item in items if item not in lacking]
+            latest.note = rng.choice(("", "", "材料正在补办", "原件在乡镇，村里未存档", "户主外出，申请书待补签"))
 
     # -- department lists
 

@@ -30,6 +30,7 @@ from lookback.demo.generator import (
 from lookback.demo.models import DemoBuild
 from lookback.divisions.models import Division
 from lookback.registry.models import (
+    ArchiveCheck,
     Assignment,
     DeptListEntry,
     Helper,
@@ -42,6 +43,7 @@ from lookback.registry.models import (
     NationalSnapshot,
     Visit,
 )
+from lookback.registry.selectors import required_archive_items
 
 DEMO_PASSWORD = "lookback-demo"
 DEFAULT_SEED = 20181122  # the date of 榕扶办〔2018〕80号
@@ -101,6 +103,7 @@ def build_demo_data(
         # The same defaults as the rules that read these campaign parameters.
         dibao_standard=float(campaign.parameter("dibao_standard", 7200)) if campaign else 7200,
         checkins_required=int(campaign.parameter("checkins_required", 4)) if campaign else 4,
+        archive_items=required_archive_items(campaign),
     )
     data = generator.generate()
     generated = time.perf_counter()
@@ -265,7 +268,7 @@ def _store(data: DemoData, batch: ImportBatch, say: Callable[[str], None]) -> di
         )
     }
     _history(Assignment, assignments, [assignment_pk[(row["helper_id"], row["household_id"])] for row in assignments])
-    # Measures, visits and list entries start their history with their first change: their "+" rows
+    # Measures, visits, archive checks and list entries start their history with their first change: their "+" rows
     # would add a third to the build time and nothing shows them.
     measures = [
         {
@@ -305,7 +308,19 @@ def _store(data: DemoData, batch: ImportBatch, say: Callable[[str], None]) -> di
         for v in hh.visits
     ]
     _insert(Visit, visits)
-    say(f"  帮扶责任人、措施、走访：{time.perf_counter() - t:.1f} 秒")
+    archive_checks = [
+        {
+            "household_id": household_pk[hh.household_no],
+            "checked_on": c.checked_on,
+            "checker_name": c.checker_name,
+            "present_items": c.present_items,
+            "note": c.note,
+        }
+        for hh in data.households
+        for c in hh.archive_checks
+    ]
+    _insert(ArchiveCheck, archive_checks)
+    say(f"  帮扶责任人、措施、走访、一户一档核查：{time.perf_counter() - t:.1f} 秒")
 
     t = time.perf_counter()
     entries = [
@@ -337,6 +352,7 @@ def _store(data: DemoData, batch: ImportBatch, say: Callable[[str], None]) -> di
         "assignments": len(assignments),
         "measures": len(measures),
         "visits": len(visits),
+        "archive_checks": len(archive_checks),
         "dept_list_entries": len(entries),
         "national_households": len(data.national_households),
         "national_members": len(data.national_members),
