@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from lookback.registry.models import Household, ImportBatch, Member
-from tests.registry.test_import_helpers import household_row, member_row, run, table, write_csv
+from tests.registry.test_import_helpers import household_row, member_row, run, table, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +107,19 @@ def test_command_line_dept_kind_and_snapshot_options(tmp_path, capsys):
 
     snapshot = NationalSnapshot.objects.get()
     assert str(snapshot.snapshot_date) == "2018-11-30" and snapshot.households.count() == 1
+
+
+@pytest.mark.parametrize(("limit", "ahead"), [(1000, True), (5, False)])
+def test_the_next_sheet_is_loaded_ahead_only_after_a_small_enough_sheet(tmp_path, monkeypatch, limit, ahead):
+    """Both sheets in memory at once must fit the memory budget: the current sheet's cells decide."""
+    from lookback.registry.importers import readers
+
+    monkeypatch.setattr(readers, "PRELOAD_MAX_CELLS", limit)
+    path = write_xlsx(
+        tmp_path / "two.xlsx", {"户": table([household_row("H1")]), "人": table([member_row("H1", "M1")])}
+    )
+    first, second = readers.open_sheets(path)
+    first.then = second
+    next(first.rows())  # 2 rows of 12 columns: 24 cells
+    assert (second._loading is not None) is ahead
+    assert [row[0] for row in second.rows()] == ["户编号", "H1"]
