@@ -115,14 +115,18 @@ def test_required_items_follow_the_campaign():
 def test_editors_record_a_check_from_the_household_page(client, world, role):
     response = _post(client, world.users[role], world.songkou)
     assert response.status_code == 302
-    assert response["Location"] == f"/households/{world.songkou.pk}/#archive"
     check = ArchiveCheck.objects.get()
+    assert response["Location"] == f"/households/{world.songkou.pk}/?saved={check.pk}#archive"
     assert check.household == world.songkou and check.checked_on == date(2018, 12, 5)
     assert check.present_items == ITEMS[:8] and check.checked_by == world.users[role]
 
     page = _text(client.get(response["Location"]))
-    assert "一户一档核查已登记：缺少 2 项（脱贫退出确认书、退出公示公告）。" in page
-    assert "最近一次核查 2018-12-05" in page and "户档盒在村部" in page
+    latest = page[page.index('id="archive-saved"') : page.index('id="archive-form"')]
+    assert "核查结果已保存。" in latest and "最近一次核查 2018-12-05" in latest and "户档盒在村部" in latest
+    assert "缺少 2 项" in latest and "脱贫退出确认书" in latest and "退出公示公告" in latest
+    # Without the marker (a later visit), or naming another check, no "saved" notice.
+    assert 'id="archive-saved"' not in _text(client.get(f"/households/{world.songkou.pk}/"))
+    assert 'id="archive-saved"' not in _text(client.get(f"/households/{world.songkou.pk}/?saved=x{check.pk}"))
 
 
 @pytest.mark.django_db

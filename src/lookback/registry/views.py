@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,7 +8,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lookback.accounts.roles import VIEW_PII
@@ -95,7 +93,12 @@ def _household_or_404(request: HttpRequest, pk: int) -> Household:
 
 
 def _household_page(
-    request: HttpRequest, household: Household, *, archive_form: ArchiveCheckForm | None = None, status: int = 200
+    request: HttpRequest,
+    household: Household,
+    *,
+    archive_form: ArchiveCheckForm | None = None,
+    status: int = 200,
+    saved: int | None = None,
 ) -> HttpResponse:
     members = list(household.members.all())
     matches = dept_matches_for_household(household)
@@ -114,6 +117,7 @@ def _household_page(
         "archive_items": items,
         "archive_checks": checks,
         "latest_archive_check": checks[0] if checks else None,
+        "archive_saved": bool(checks) and checks[0].pk == saved,
         "can_record_archive_check": can_record,
         "archive_form": archive_form or (ArchiveCheckForm(items=items) if can_record else None),
         "today": timezone.localdate(),
@@ -123,7 +127,8 @@ def _household_page(
 
 @login_required
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _household_page(request, _household_or_404(request, pk))
+    saved = request.GET.get("saved", "")
+    return _household_page(request, _household_or_404(request, pk), saved=int(saved) if saved.isdigit() else None)
 
 
 @login_required
@@ -149,17 +154,7 @@ def archive_check_create(request: HttpRequest, pk: int) -> HttpResponse:
     except RegistryError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return _household_page(request, household, archive_form=form, status=exc.status)
-    missing = check.missing_items(items)
-    if missing:
-        messages.warning(
-            request,
-            ngettext(
-                "一户一档核查已登记：缺少 %(n)d 项（%(items)s）。",
-                "一户一档核查已登记：缺少 %(n)d 项（%(items)s）。",
-                len(missing),
-            )
-            % {"n": len(missing), "items": "、".join(missing)},
-        )
-    else:
-        messages.success(request, _("一户一档核查已登记：材料齐全。"))
-    return redirect(reverse("registry:household_detail", kwargs={"pk": household.pk}) + "#archive")
+    # The result shows in place (the page opens at the section, which names the saved check), not as a
+    # message at the top of a long page where nobody would see it.
+    url = reverse("registry:household_detail", kwargs={"pk": household.pk})
+    return redirect(f"{url}?saved={check.pk}#archive")
