@@ -196,7 +196,8 @@ def _run(batch: ImportBatch, path: Path, user: Any, options: Options) -> ImportB
     )
     plans = []
     try:
-        with _bulk_session(), _no_cyclic_gc(), transaction.atomic():
+        # The write-behind is left (its writes finished) before the transaction commits or rolls back.
+        with _bulk_session(), _no_cyclic_gc(), transaction.atomic(), ctx.behind:
             if options.as_national_snapshot:
                 ctx.snapshot = _snapshot(options, scope_code, batch)
             plans = engine.run_file(path, ctx)

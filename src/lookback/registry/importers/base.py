@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 
 from lookback.registry.importers.headers import Column, KindSpec, SheetPlan
 from lookback.registry.importers.places import DivisionResolver
-from lookback.registry.importers.store import IndexDeferral, TableWriter
+from lookback.registry.importers.store import IndexDeferral, TableWriter, WriteBehind
 
 CHUNK = 5000
 # Issues kept in full (on the batch and in the report); beyond this only counted.
@@ -93,6 +93,7 @@ class Context:
     common_prefix: str | None = None  # the longest code prefix shared by every stored row's place
     progress: Callable[[int], None] | None = None
     indexes: IndexDeferral = field(default_factory=IndexDeferral)
+    behind: WriteBehind = field(default_factory=WriteBehind)  # threaded inside its `with` only
     _writers: dict[type, TableWriter] = field(default_factory=dict)
     _resolver: DivisionResolver | None = None
 
@@ -133,7 +134,9 @@ class Context:
 
     def writer(self, model: type[models.Model]) -> TableWriter:
         if model not in self._writers:
-            self._writers[model] = TableWriter(model, now=self.now, user_id=self.user_id, reason=self.reason)
+            self._writers[model] = TableWriter(
+                model, now=self.now, user_id=self.user_id, reason=self.reason, behind=self.behind
+            )
         return self._writers[model]
 
     @property

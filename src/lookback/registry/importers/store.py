@@ -18,6 +18,7 @@ import operator
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -108,8 +109,17 @@ def _default(field: models.Field) -> Any:
 class TableWriter:
     """Inserts and updates rows of one model, writing a history row for each."""
 
-    def __init__(self, model: type[models.Model], *, now: datetime, user_id: int | None, reason: str = "") -> None:
+    def __init__(
+        self,
+        model: type[models.Model],
+        *,
+        now: datetime,
+        user_id: int | None,
+        reason: str = "",
+        behind: WriteBehind | None = None,
+    ) -> None:
         self.model = model
+        self.behind = behind or WriteBehind(threaded=False)
         self.table = model._meta.db_table
         self.now = now
         self.user_id = user_id
@@ -221,7 +231,16 @@ class TableWriter:
         prepared = self._prepared(rows, new=not stamped)
         self.inserted += len(rows)
         columns = ["id", *(self.columns[n] for n in self.attnames)]
-        self._insert(self.table, columns, map(operator.itemgetter("id", *self.attnames), prepared))
+        # On SQLite the rows are inserted here: sqlite3 holds the GIL while it binds each row and lets
+        # it go only for the row's few microseconds of writing, so from the worker thread the two threads
+        # would hand the GIL back and forth a million times.
+        self.behind.run(
+            _insert,
+            self.table,
+            columns,
+            map(operator.itemgetter("id", *self.attnames), prepared),
+            here=connection.vendor == "sqlite",
+        )
         self._history([row["id"] for row in rows], "+")
 
     def update(self, rows: list[dict[str, Any]], changed_fields: Iterable[str]) -> None:
@@ -264,28 +283,118 @@ class TableWriter:
         tail = '"history_date", "history_type", "history_user_id", "history_change_reason"'
         head = f'INSERT INTO "{self.history_model._meta.db_table}" ({columns}, {tail}) SELECT {columns}, %s, %s, %s, %s'
         values = [self.stamp, kind, self.user_id, self.reason]
-        with connection.cursor() as cursor:
-            if ids == list(range(ids[0], ids[0] + len(ids))):  # reserved ids are usually one run
-                cursor.execute(f'{head} FROM "{self.table}" WHERE "id" BETWEEN %s AND %s', [*values, ids[0], ids[-1]])
-                return
+        statements = []
+        if ids == list(range(ids[0], ids[0] + len(ids))):  # reserved ids are usually one run
+            statements.append((f'{head} FROM "{self.table}" WHERE "id" BETWEEN %s AND %s', [*values, ids[0], ids[-1]]))
+        else:
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(f'{head} FROM "{self.table}" WHERE "id" IN ({marks})', [*values, *chunk])
+                statements.append((f'{head} FROM "{self.table}" WHERE "id" IN ({marks})', [*values, *chunk]))
+        self.behind.run(_execute, statements)
 
-    def _insert(self, table: str, columns: list[str], values: Iterable[tuple]) -> None:
-        column_sql = ", ".join(f'"{c}"' for c in columns)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(f'COPY "{table}" ({column_sql}) FROM STDIN') as copy:
-                    for row in values:
-                        copy.write_row(row)
-                return
-            sql = f'INSERT INTO "{table}" ({column_sql}) VALUES ({", ".join(["?"] * len(columns))})'
-            # Straight to sqlite3, which takes the rows one by one from the iterator (Django's wrapper
-            # would copy the iterator to peek at its first row); errors still become Django's.
+
+def _insert(raw: Any, table: str, columns: list[str], values: Iterable[tuple]) -> None:
+    """New rows by COPY (PostgreSQL) or one executemany (SQLite), on the DB-API connection `raw`."""
+    column_sql = ", ".join(f'"{c}"' for c in columns)
+    if isinstance(raw, sqlite3.Connection):
+        # sqlite3 takes the rows one by one from the iterator (Django's cursor would copy it first).
+        sql = f'INSERT INTO "{table}" ({column_sql}) VALUES ({", ".join(["?"] * len(columns))})'
+        raw.cursor().executemany(sql, values)
+        return
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({column_sql}) FROM STDIN') as copy:
+        for row in values:
+            copy.write_row(row)
+
+
+def _execute(raw: Any, statements: list[tuple[str, list[Any]]]) -> None:
+    """Statements written with %s placeholders, on the DB-API connection `raw`."""
+    if isinstance(raw, sqlite3.Connection):
+        cursor = raw.cursor()
+        for sql, params in statements:
+            cursor.execute(sql.replace("%s", "?"), params)
+        return
+    with raw.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+class WriteBehind:
+    """Runs the import's bulk writes (new rows and their history rows) on a worker thread, so that the
+    database stores one chunk while the main thread reads and checks the next one.
+
+    Still one connection and one transaction: the worker uses the DB-API connection under the main
+    thread's Django connection (Django's wrapper is bound to its thread), and every query of the main
+    thread first waits for the worker to finish (an execute wrapper), so the two never use the
+    connection at once and each read sees every row written before it. A failed write stops the writes
+    queued after it and is raised in the main thread at its next query or on leaving the `with`, as
+    Django's error, so the import's transaction rolls back. Leave it before the transaction ends.
+
+    Not threaded (`threaded=False`, or outside its `with`): each write runs at once, in the caller.
+    """
+
+    def __init__(self, threaded: bool = True) -> None:
+        self.threaded = threaded
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: list[Future] = []
+        self._failed = False
+        self._hook: Any = None
+
+    def __enter__(self) -> WriteBehind:
+        if self.threaded:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+            self._hook = connection.execute_wrapper(self._before_query)
+            self._hook.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if self._executor is None:
+            return
+        try:
+            if exc_type is None:
+                self.wait()
+            else:
+                wait(self._pending)  # the main thread's error is the one raised
+        finally:
+            self._hook.__exit__(None, None, None)
+            self._executor.shutdown(wait=True)
+            self._executor, self._hook, self._pending = None, None, []
+
+    def run(self, job: Callable[..., None], *args: Any, here: bool = False) -> None:
+        """Queue `job(raw connection, *args)`; with `here`, run it in the caller after the queued ones."""
+        connection.ensure_connection()
+        raw = connection.connection
+        if here:
+            self.wait()
+        if self._executor is None or here:
             with connection.wrap_database_errors:
-                sqlite3.Cursor.executemany(cursor.cursor, sql, values)
+                job(raw, *args)
+            return
+        if not self._failed:
+            self._pending.append(self._executor.submit(self._guarded, job, raw, args))
+
+    def _guarded(self, job: Callable[..., None], raw: Any, args: tuple) -> None:
+        if self._failed:
+            return
+        try:
+            job(raw, *args)
+        except BaseException:
+            self._failed = True
+            raise
+
+    def wait(self) -> None:
+        """Wait until every write queued so far is done; raise the first failure."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            error = future.exception()
+            if error is not None:
+                with connection.wrap_database_errors:
+                    raise error
+
+    def _before_query(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if self._pending:
+            self.wait()
+        return execute(sql, params, many, context)
 
 
 # Columns the importers look rows up by (`TableWriter.fetch`): their indexes stay while a file is stored.
