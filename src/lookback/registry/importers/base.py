@@ -187,7 +187,7 @@ class SheetImporter:
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
         self.seen: dict[Any, int] = {}
         self.expected_rows = 0  # the sheet's row count, where the reader knows it
-        self._field_plans: dict[type, tuple[set[str], dict[str, Any], dict[str, Callable[[], Any]]]] = {}
+        self._field_plans: dict[type, tuple[set[str], dict[str, Any], dict[str, Callable[[], Any]], Callable]] = {}
 
     # helpers for subclasses --------------------------------------------------------------------------
     def fields_of(self, model: type[models.Model], values: dict[str, Any]) -> dict[str, Any]:
@@ -196,19 +196,22 @@ class SheetImporter:
         plan = self._field_plans.get(model)
         if plan is None:
             blanks, names = _blanks(model), _attnames(model)
-            keep = {n for n in self.mapped if n in names}
+            keep = list(dict.fromkeys(c.field for _, c in self.plan.mapping if c.field and c.field in names))
             # A blank that is a fresh object each time (JSON lists and dicts) is made per row; the
             # rest (text "", a default label) is one shared immutable value.
             made = {n: blanks[n] for n in keep if n in blanks}
             shared = {n: make() for n, make in made.items() if isinstance(make(), str | int | bool)}
             fresh = {n: make for n, make in made.items() if n not in shared}
-            plan = self._field_plans[model] = (keep, shared, fresh)
-        keep, shared, fresh = plan
+            plan = self._field_plans[model] = (set(keep), shared, fresh, _fields_function(keep, shared, fresh))
+        keep, shared, fresh, fast = plan
+        try:
+            return fast(values)
+        except KeyError:  # a row with a cell that could not be read: it lacks that field
+            pass
         record = {n: (v if v is not None else shared.get(n)) for n, v in values.items() if n in keep}
-        if fresh:
-            for name, make in fresh.items():
-                if name in record and record[name] is None:
-                    record[name] = make()
+        for name, make in fresh.items():
+            if name in record and record[name] is None:
+                record[name] = make()
         return record
 
     def error(self, row: Row | int | None, column: str, value: Any, reason: str) -> None:
@@ -423,6 +426,26 @@ class RowParser:
             except CellError as exc:
                 errors.append((column, cell, exc.reason))
         return values, errors
+
+
+def _fields_function(
+    names: list[str], shared: dict[str, Any], fresh: dict[str, Callable[[], Any]]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """`lambda v: {"name": v["name"], "sex": x if (x := v["sex"]) is not None else b1, …}`: the fields of
+    a model from a row's values in one dict display (a third of the time of a filtering comprehension).
+    Only field names (model attnames) and integers go into the source text."""
+    blanks: dict[str, Any] = {}
+    items = []
+    for i, name in enumerate(names):
+        if name in shared:
+            blanks[f"b{i}"] = shared[name]
+            items.append(f"{name!r}: (x if (x := v[{name!r}]) is not None else b{i})")
+        elif name in fresh:
+            blanks[f"b{i}"] = fresh[name]
+            items.append(f"{name!r}: (x if (x := v[{name!r}]) is not None else b{i}())")
+        else:
+            items.append(f"{name!r}: v[{name!r}]")
+    return eval(f"lambda v: {{{', '.join(items)}}}", {"__builtins__": {}, **blanks})  # noqa: S307
 
 
 def _row_function(fast: list[tuple[int, str | None, Callable[[Any], Any]]]) -> Callable[[list[Any]], dict[str, Any]]:

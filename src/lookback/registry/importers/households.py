@@ -97,8 +97,8 @@ class HouseholdImporter(SheetImporter):
         if values.get("size") is None:
             self.error(row, "家庭人口数", "", gettext("家庭人口数为空"))
             return None
-        record = self.fields_of(Household, {k: v for k, v in values.items() if k not in PLACE_FIELDS})
-        record["village_id"], record["division_code"] = place
+        record = self.fields_of(Household, values)
+        record["village_id"], record["division_code"] = place  # the place found, not the code typed
         if "head_name" in record:
             record["head_name_initials"] = pinyin_initials(record["head_name"])
         record["extra"] = row.extra
