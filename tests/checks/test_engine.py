@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lookback.campaigns.models import Campaign
-from lookback.checks import catalogue, signals
+from lookback.checks import catalogue, engine, signals
 from lookback.checks.catalogue import Param, Rule, Severity, SubjectKind
 from lookback.checks.engine import UnknownRule, check_workers, run_checks
 from lookback.checks.models import CheckRun, Finding, RuleRunStat
@@ -102,6 +102,7 @@ def test_fixed_in_data_then_reopened(campaign: Campaign, received, django_captur
     assert finding.status == Finding.Status.OPEN and finding.fixed_on is None
     assert finding.opened_run == third.run and "1500" in finding.detail
     assert received["opened"] == [finding.pk, finding.pk]
+    assert third.reconciliation.reopened == 1 and third.run.stats.get().opened == 1
 
 
 def test_one_run_fixes_old_findings_and_opens_new_ones(campaign: Campaign) -> None:
@@ -336,3 +337,35 @@ def test_deletes_keep_their_on_delete_without_database_constraints(campaign: Cam
 
     campaign.delete()
     assert not Finding.objects.exists()
+
+
+def test_an_insert_that_doubles_the_findings_builds_their_indexes_again(
+    campaign: Campaign, received, django_capture_on_commit_callbacks, monkeypatch
+) -> None:
+    """A campaign's first run inserts its findings without the plain indexes and builds them after;
+    what it opened is counted per rule and announced without an index on the opening run."""
+    monkeypatch.setattr(engine, "DEFER_MIN_ROWS", 1)
+
+    def indexes() -> dict[str, list[str]]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, Finding._meta.db_table)
+        return {name: info["columns"] for name, info in found.items() if info["index"]}
+
+    before = indexes()
+    bad = clean_household()
+    bad.update(income_per_capita=Decimal("2000"), size=2)
+    bad.update_head(has_basic_medical=False)
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        result = run_checks(campaign=campaign, rule_codes=RULES)
+
+    assert [q for q in queries.captured_queries if q["sql"].startswith("DROP INDEX")]
+    assert indexes() == before
+    assert {s.rule_code: s.opened for s in result.run.stats.all()} == {"R2-01": 1, "R2-03": 1, "R3-11": 1, "R5-04": 0}
+    assert sorted(received["opened"]) == sorted(Finding.objects.values_list("id", flat=True))
+    # A later, smaller insert keeps the indexes.
+    other = clean_household()
+    other.update(income_per_capita=Decimal("2100"))
+    with CaptureQueriesContext(connection) as queries:
+        later = run_checks(campaign=campaign, rule_codes=RULES)
+    assert later.reconciliation.opened == 1
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("DROP INDEX")]
