@@ -1,16 +1,13 @@
 """The ledger as an .xlsx in the common layout (序号 … 问责情况), written with xlsxwriter.
 
-Spreadsheet formula injection: a cell whose text starts with = + - @ (or a tab / carriage return) would
-be run as a formula by a spreadsheet program. Every text cell is written with `write_string` (never
-interpreted) and those cells also get Excel's "quote prefix" style, so that editing the cell in Excel
-or LibreOffice keeps it text.
+Spreadsheet formula injection is handled by `core.xlsx.write_cell` (text never as a formula, with the
+quote-prefix style where it starts like one).
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
-from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
@@ -18,9 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lookback.core.i18n import in_site_language
+from lookback.core.xlsx import write_cell
 from lookback.ledger.models import Problem
-
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def columns() -> list[tuple[str, int]]:
@@ -45,10 +41,6 @@ def columns() -> list[tuple[str, int]]:
         (_("佐证材料"), 24),
         (_("问责情况"), 20),
     ]
-
-
-def needs_quote(text: str) -> bool:
-    return text.startswith(DANGEROUS_PREFIXES)
 
 
 def place_names(problem: Problem) -> tuple[str, str]:
@@ -139,19 +131,3 @@ def write_ledger(problems: Iterable[Problem], *, title: str, exported_by: str = 
     sheet.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
     book.close()
     return output.getvalue()
-
-
-def write_cell(sheet: Any, row: int, col: int, value: Any, *, cell: Any, quoted: Any, date_format: Any = None) -> None:
-    if value is None or value == "":
-        sheet.write_blank(row, col, None, cell)
-    elif isinstance(value, bool):
-        sheet.write_string(row, col, _("是") if value else _("否"), cell)
-    elif isinstance(value, int | float):
-        sheet.write_number(row, col, value, cell)
-    elif isinstance(value, datetime):
-        sheet.write_datetime(row, col, timezone.localtime(value).replace(tzinfo=None), date_format or cell)
-    elif isinstance(value, date):
-        sheet.write_datetime(row, col, datetime(value.year, value.month, value.day), date_format or cell)
-    else:
-        text = str(value)
-        sheet.write_string(row, col, text, quoted if needs_quote(text) else cell)
