@@ -1,4 +1,4 @@
-"""The import pages and the 一户一档 check in the scope walk (tests/scoping_registry.py explains the registry).
+"""The import pages and the 一户一档 check and sheet in the scope walk (tests/scoping_registry.py explains it).
 
 Import batches and national snapshots carry the division code of the importing user's scope; an upload
 in progress belongs to the user who made it. Roles without the import permission are refused the upload
@@ -123,3 +123,23 @@ def _archive_check(sw: ScopeWorld, role: str) -> Case:
         outside=Target(kwargs={"pk": outside.pk}, method="post", data=data) if outside else None,
         denied=not sw.user(role).can(EDIT_REGISTRY),
     )
+
+
+def _archive_sheet_denied(sw: ScopeWorld, role: str) -> bool:
+    return not sw.user(role).can(EDIT_REGISTRY)
+
+
+@register("registry:archive_sheet_download")
+def _archive_sheet_download(sw: ScopeWorld, role: str) -> Case:
+    # The sheet of the households the list shows: the list's village filter, inside and just outside.
+    outside = sw.outside(role)
+    return Case(
+        inside=Target(query={"village": sw.inside(role).division_code}),
+        outside=Target(query={"village": outside.division_code}) if outside else None,
+        denied=_archive_sheet_denied(sw, role),
+    )
+
+
+@register("registry:archive_sheet_upload")
+def _archive_sheet_upload(sw: ScopeWorld, role: str) -> Case:
+    return Case(denied=_archive_sheet_denied(sw, role))

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from lookback.core import codes
 from lookback.divisions.forms import CascadeCleaningMixin
 from lookback.divisions.selectors import children_in_scope
+from lookback.registry.importers.readers import SUFFIXES
 from lookback.registry.selectors import HouseholdFilters
 
 
@@ -109,3 +110,29 @@ class ArchiveCheckForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["present_items"].choices = [(item, item) for item in items]
         self.fields["checked_on"].initial = timezone.localdate()
+
+
+ARCHIVE_SHEET_MAX_SIZE = 20 * 1024 * 1024  # a county's sheet of 30,000 households is about 2 MB
+
+
+class ArchiveSheetUploadForm(forms.Form):
+    """The filled-in 一户一档核查表 (xlsx, xls, ods or csv)."""
+
+    file = forms.FileField(
+        label=_("核查表文件"),
+        error_messages={"required": _("请选择要上传的核查表文件。"), "empty": _("上传的文件是空的。")},
+        widget=forms.ClearableFileInput(
+            attrs={"class": "form-control", "accept": ".xlsx,.xlsm,.xls,.xlsb,.ods,.csv,.txt"}
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        uploaded = self.cleaned_data["file"]
+        name = uploaded.name or ""
+        if not any(name.lower().endswith(suffix) for suffix in SUFFIXES):
+            raise forms.ValidationError(
+                _("“%(name)s”不是表格文件：请上传 xlsx、xls、ods 或 csv 文件。") % {"name": name}
+            )
+        if uploaded.size > ARCHIVE_SHEET_MAX_SIZE:
+            raise forms.ValidationError(_("文件超过 20 MB，请按乡镇或村分开上传。"))
+        return uploaded

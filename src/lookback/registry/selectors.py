@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -152,6 +153,48 @@ def archive_checks_for_household(user: Any, household: Household, required: list
     for check in checks:
         check.missing = check.missing_items(required)
     return checks
+
+
+def latest_archive_checks(user: Any, households: QuerySet[Household]) -> dict[int, ArchiveCheck]:
+    """The latest 一户一档 check of each of `households` that has one (household id → check), in scope."""
+    latest: dict[int, ArchiveCheck] = {}
+    checks = (
+        ArchiveCheck.objects.in_scope(user)
+        .filter(household__in=households.values("pk"))
+        .order_by("household_id", "-checked_on", "-id")
+        .only("household_id", "checked_on", "checker_name", "present_items", "note")
+    )
+    for check in checks.iterator(chunk_size=2000):
+        latest.setdefault(check.household_id, check)
+    return latest
+
+
+def households_by_number(user: Any, numbers: list[str]) -> dict[str, Household]:
+    """The households in the user's scope with these 户编号 (户编号 → household); others are left out,
+    so an unknown number and one outside the scope look the same to the user."""
+    found: dict[str, Household] = {}
+    for start in range(0, len(numbers), 500):  # stays under SQLite's bound-parameter limit
+        for household in households_for_user(user).filter(household_no__in=numbers[start : start + 500]):
+            found[household.household_no] = household
+    return found
+
+
+def latest_archive_checks_on(user: Any, pairs: list[tuple[int, date]]) -> dict[tuple[int, date], ArchiveCheck]:
+    """For each (household id, date), the latest check of that household on that date, when there is one."""
+    found: dict[tuple[int, date], ArchiveCheck] = {}
+    wanted = set(pairs)
+    household_ids = sorted({pk for pk, _ in wanted})
+    for start in range(0, len(household_ids), 500):
+        checks = (
+            ArchiveCheck.objects.in_scope(user)
+            .filter(household_id__in=household_ids[start : start + 500])
+            .order_by("household_id", "checked_on", "-id")
+        )
+        for check in checks:
+            key = (check.household_id, check.checked_on)
+            if key in wanted:
+                found.setdefault(key, check)
+    return found
 
 
 def registry_summary(user: Any) -> dict[str, int]:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -7,13 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from lookback.accounts.roles import VIEW_PII
 from lookback.campaigns.selectors import get_campaign
 from lookback.divisions.selectors import children_in_scope, get_division_in_scope
-from lookback.registry.forms import ArchiveCheckForm, HouseholdFilterForm
+from lookback.registry.archive_sheets import write_archive_sheet
+from lookback.registry.forms import ArchiveCheckForm, ArchiveSheetUploadForm, HouseholdFilterForm
 from lookback.registry.models import Household
 from lookback.registry.selectors import (
     HouseholdFilters,
@@ -24,12 +29,22 @@ from lookback.registry.selectors import (
     household_history,
     households_by_child_division,
     households_for_user,
+    latest_archive_checks,
     registry_summary,
     required_archive_items,
 )
-from lookback.registry.services import RegistryError, can_record_archive_check, record_archive_check
+from lookback.registry.services import (
+    ArchiveSheetRejected,
+    NotAllowed,
+    RegistryError,
+    can_record_archive_check,
+    record_archive_check,
+    record_archive_sheet,
+)
 
 PAGE_SIZE = 50
+SHOWN_ISSUES = 200  # of a rejected sheet's errors; the count says how many there are in all
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @login_required
@@ -66,6 +81,9 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "divisions": form.division_options() if not form.errors else form_division_fallback(request),
         "show_pii": request.user.can(VIEW_PII),
+        "can_record_archive_check": can_record_archive_check(request.user),
+        # The sheet is of the households shown, so it carries the filters (unless they are wrong).
+        "sheet_query": query.urlencode() if status == 200 else "",
     }
     return render(request, "registry/household_list.html", context, status=status)
 
@@ -158,3 +176,63 @@ def archive_check_create(request: HttpRequest, pk: int) -> HttpResponse:
     # message at the top of a long page where nobody would see it.
     url = reverse("registry:household_detail", kwargs={"pk": household.pk})
     return redirect(f"{url}?saved={check.pk}#archive")
+
+
+def _archive_editor(request: HttpRequest) -> None:
+    if not can_record_archive_check(request.user):
+        raise PermissionDenied(_("您的角色不能登记一户一档核查。"))
+
+
+@login_required
+def archive_sheet_download(request: HttpRequest) -> HttpResponse:
+    """The 一户一档核查表 of the households the list shows (its filters carried in the query string)."""
+    _archive_editor(request)
+    form = HouseholdFilterForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        # The link comes from the list page with filters it has checked: a bad one is stale or forged.
+        raise Http404(_("筛选条件有误，或所选地区不在您的管辖范围内。"))
+    filters = form.to_filters() if form.is_bound else HouseholdFilters()
+    households = filter_households(request.user, filters).order_by("division_code", "household_no")
+    content = write_archive_sheet(
+        households.iterator(chunk_size=2000),
+        latest_archive_checks(request.user, households),
+        required_archive_items(get_campaign()),
+        exported_by=request.user.display_name,
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    name = _("一户一档核查表") + f"-{timezone.localdate():%Y%m%d}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def archive_sheet_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a filled-in 一户一档核查表: all rows recorded or, with any bad row, none and the list of errors."""
+    _archive_editor(request)
+    context: dict = {"items": required_archive_items(get_campaign())}
+    if request.method == "GET":
+        context["form"] = ArchiveSheetUploadForm()
+        return render(request, "registry/archive_sheet_upload.html", context)
+    form = ArchiveSheetUploadForm(request.POST, request.FILES)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, "registry/archive_sheet_upload.html", context, status=400)
+    uploaded = form.cleaned_data["file"]
+    with tempfile.TemporaryDirectory(prefix="archive-sheet-") as directory:
+        # The readers take a path (calamine reads files); the suffix tells them xlsx from csv.
+        path = Path(directory) / ("upload" + Path(uploaded.name).suffix.lower())
+        with path.open("wb") as fh:
+            for chunk in uploaded.chunks():
+                fh.write(chunk)
+        try:
+            context["outcome"] = record_archive_sheet(user=request.user, path=path)
+        except ArchiveSheetRejected as exc:
+            context.update(rejected=exc.message, issues=exc.issues[:SHOWN_ISSUES], issue_count=len(exc.issues))
+            context["file_name"] = uploaded.name
+            return render(request, "registry/archive_sheet_upload.html", context, status=400)
+        except NotAllowed as exc:
+            raise PermissionDenied(exc.message) from exc
+    context["file_name"] = uploaded.name
+    context["form"] = ArchiveSheetUploadForm()
+    return render(request, "registry/archive_sheet_upload.html", context)
