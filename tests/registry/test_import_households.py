@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from lookback.accounts.roles import Role
-from lookback.registry.models import Household, ImportBatch
+from lookback.registry.models import Household, ImportBatch, Member
 from tests import factories as f
 from tests.registry.test_import_helpers import (
     HOUSEHOLD_HEADERS,
@@ -326,3 +326,82 @@ def test_a_table_grown_by_a_large_file_is_analysed_before_commit(tmp_path, monke
         run(write_csv(tmp_path / "two.csv", table([household_row("H2"), household_row("H3")])))
     analysed = [sql for sql in statements if sql.startswith("ANALYZE")]
     assert analysed == (['ANALYZE "registry_household"'] if connection.vendor == "postgresql" else [])
+
+
+def test_a_table_is_analysed_as_it_doubles_while_a_file_fills_it(tmp_path, monkeypatch):
+    """Later chunks of the file look rows up in the table the earlier ones filled: on PostgreSQL its
+    statistics are refreshed each time it doubles, so the planner uses the indexes, not a scan a chunk."""
+    from django.db import connection
+
+    from lookback.registry.importers import base, store
+
+    monkeypatch.setattr(store, "ANALYSE_MIN_ROWS", 2)
+    monkeypatch.setattr(base, "CHUNK", 3)
+    statements: list[str] = []
+    execute = store._execute
+
+    def remember(raw, batch):
+        statements.extend(sql for sql, _ in batch)
+        execute(raw, batch)
+
+    monkeypatch.setattr(store, "_execute", remember)
+    batch = run(write_csv(tmp_path / "h.csv", table([household_row(f"H{n}") for n in range(13)])))
+    assert batch.rows_new == 13
+    analysed = [sql for sql in statements if sql.startswith("ANALYZE")]
+    # after 3 rows (at least 2), 6 (twice 3), 12 (twice 6)
+    assert analysed == (['ANALYZE "registry_household"'] * 3 if connection.vendor == "postgresql" else [])
+
+
+def _constraints(table: str) -> dict[str, tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return {name: (tuple(c["columns"]), c["foreign_key"], c["index"]) for name, c in found.items()}
+
+
+def test_a_first_load_drops_the_members_foreign_key_to_households_and_adds_it_back(tmp_path, monkeypatch):
+    """On PostgreSQL a large first load drops member → household (both tables are held by the import
+    already) and adds it back before commit; a rejected file gets it back with the rollback. Foreign
+    keys to tables others read (batches, places, users) stay."""
+    from django.db import connection
+
+    from lookback.registry.importers import store
+
+    monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
+    monkeypatch.setattr(store, "DEFER_MIN_SHARE", 0)  # ids left by earlier tests must not matter
+    before = _constraints("registry_member")
+    assert ("registry_household", "id") in [fk for _, fk, _ in before.values()]
+    statements: list[str] = []
+
+    def remember(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    sheets = {"户": table([household_row(f"H{n}") for n in range(3)]), "人": table([member_row("H1", "M1")])}
+    with connection.execute_wrapper(remember):
+        batch = run(write_xlsx(tmp_path / "good.xlsx", sheets))
+    assert batch.status == "stored", batch.errors
+    dropped = [s for s in statements if "DROP CONSTRAINT" in s]
+    added = [s for s in statements if "ADD CONSTRAINT" in s]
+    if connection.vendor == "postgresql":
+        assert len(dropped) == 1 and dropped[0].startswith('ALTER TABLE "registry_member"')
+        assert len(added) == 1 and "REFERENCES registry_household(id) DEFERRABLE INITIALLY DEFERRED" in added[0]
+    else:
+        assert not dropped and not added
+    assert _constraints("registry_member") == before
+    assert Member.objects.get(member_no="M1").household.household_no == "H1"
+
+    # members stored (foreign key dropped) before a later sheet's error rejects the file
+    statements.clear()
+    bad = {
+        "户": table([household_row(f"N{n}") for n in range(3)]),
+        "人": table([member_row("N1", "M9")]),
+        "人2": table([member_row("H404", "M10")]),
+    }
+    with connection.execute_wrapper(remember):
+        rejected = run(write_xlsx(tmp_path / "bad.xlsx", bad))
+    assert rejected.status == "rejected"
+    assert len([s for s in statements if "DROP CONSTRAINT" in s]) == (connection.vendor == "postgresql")
+    assert _constraints("registry_member") == before
+    assert not Member.objects.filter(member_no="M9").exists()
