@@ -115,7 +115,9 @@ def record_archive_check(
             present_items=items,
             note=note,
         )
-        check.full_clean()
+        # The household and the user are objects checked above: re-querying each costs two queries a row
+        # when a sheet records thousands.
+        check.full_clean(exclude=["household", "checked_by"])
         check._history_user = user  # also outside a request (the API, the shell)
         check.save()
     return check
