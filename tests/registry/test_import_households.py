@@ -405,3 +405,39 @@ def test_a_first_load_drops_the_members_foreign_key_to_households_and_adds_it_ba
     assert len([s for s in statements if "DROP CONSTRAINT" in s]) == (connection.vendor == "postgresql")
     assert _constraints("registry_member") == before
     assert not Member.objects.filter(member_no="M9").exists()
+
+
+def test_a_first_load_into_empty_tables_does_not_look_for_existing_rows(tmp_path, monkeypatch):
+    """Households and members are keyed by numbers unique in the file: while a large first load holds
+    tables that were empty, none of their rows can match a later chunk, so no lookup is made. A second
+    load of the same file looks them up and finds every row unchanged."""
+    from django.db import connection
+
+    from lookback.registry.importers import base, store
+
+    monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
+    monkeypatch.setattr(store, "DEFER_MIN_SHARE", 0)
+    monkeypatch.setattr(base, "CHUNK", 3)
+    statements: list[str] = []
+
+    def remember(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def lookups() -> int:
+        return len(
+            [s for s in statements if s.startswith('SELECT t."id"') and "registry_member" in s.split("WHERE")[0]]
+        )
+
+    houses = table([household_row(f"H{n}") for n in range(7)])
+    members = table([member_row(f"H{n}", f"M{n}-{k}") for n in range(7) for k in range(2)])
+    path = write_xlsx(tmp_path / "first.xlsx", {"户": houses, "人": members})
+    with connection.execute_wrapper(remember):
+        batch = run(path)
+    assert batch.status == "stored", batch.errors
+    assert (batch.rows_new, Member.objects.count()) == (21, 14)
+    assert lookups() == 1  # the first chunk's, made before the load takes the table over
+    with connection.execute_wrapper(remember):
+        again = run(path)
+    assert (again.rows_new, again.rows_updated, again.rows_unchanged) == (0, 0, 21)
+    assert lookups() >= 5  # 14 members in chunks of 3

@@ -135,7 +135,12 @@ class Context:
     def writer(self, model: type[models.Model]) -> TableWriter:
         if model not in self._writers:
             self._writers[model] = TableWriter(
-                model, now=self.now, user_id=self.user_id, reason=self.reason, behind=self.behind
+                model,
+                now=self.now,
+                user_id=self.user_id,
+                reason=self.reason,
+                behind=self.behind,
+                fresh=self.indexes.fresh,
             )
         return self._writers[model]
 

@@ -137,7 +137,8 @@ class HouseholdImporter(SheetImporter):
             return
         writer = self.ctx.writer(Household)
         numbers = [record["household_no"] for _, record in self.pending]
-        existing = {row["household_no"]: row for row in writer.fetch(*where_in("household_no", numbers))}
+        found = writer.fetch(*where_in("household_no", numbers), unique_in_file=True)
+        existing = {row["household_no"]: row for row in found}
         pairs = []
         for row, record in self.pending:
             old = existing.get(record["household_no"])

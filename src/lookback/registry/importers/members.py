@@ -129,6 +129,7 @@ class MemberImporter(SheetImporter):
             number_params + id_params,
             extra=(("_place", 'h."division_code"'),),
             join='JOIN "registry_household" h ON h."id" = t."household_id"',
+            unique_in_file=True,  # 人编号, or 证件号码 of those without one: duplicates are errors
         )
         for old in rows:
             if old["member_no"]:

@@ -117,9 +117,11 @@ class TableWriter:
         user_id: int | None,
         reason: str = "",
         behind: WriteBehind | None = None,
+        fresh: set[str] | None = None,
     ) -> None:
         self.model = model
         self.behind = behind or WriteBehind(threaded=False)
+        self.fresh = fresh if fresh is not None else set()  # IndexDeferral.fresh
         self.table = model._meta.db_table
         self.now = now
         self.user_id = user_id
@@ -185,14 +187,26 @@ class TableWriter:
 
     # reading ---------------------------------------------------------------------------------------
     def fetch(
-        self, where: str, params: list[Any], *, extra: tuple[tuple[str, str], ...] = (), join: str = ""
+        self,
+        where: str,
+        params: list[Any],
+        *,
+        extra: tuple[tuple[str, str], ...] = (),
+        join: str = "",
+        unique_in_file: bool = False,
     ) -> list[dict[str, Any]]:
         """Existing rows (`id` and the compared fields, plus `extra` (alias, SQL) columns) as dicts.
 
         Read with a plain cursor, not `.values()`: Django's per-value converters cost more than the
         rest of a re-import. The values come back as the importer builds them (Decimal, date, aware
         datetime, parsed JSON), so that equal data compares equal.
+
+        `unique_in_file`: the rows are looked up by keys that no two rows of the file share. Then a
+        table that was empty when the import took it over holds only rows of other keys, and is not
+        asked (a first load of 1M members: 200 lookups of 120 ms each on PostgreSQL).
         """
+        if unique_in_file and self.table in self.fresh:
+            return []
         names = ["id", *self.compared]
         select = ", ".join([*(f't."{self.columns.get(n, n)}"' for n in names), *(sql for _, sql in extra)])
         names += [alias for alias, _ in extra]
@@ -433,6 +447,7 @@ class IndexDeferral:
         self.saved: list[str] = []
         self.tables: set[str] = set()
         self.locked: set[str] = set()  # tables this import holds exclusively (an index of theirs dropped)
+        self.fresh: set[str] = set()  # locked tables that were empty: every row in them is this file's
 
     def defer(self, model: type[models.Model], expected_rows: int) -> None:
         if connection.vendor not in ("sqlite", "postgresql") or model._meta.db_table in self.tables:
@@ -458,6 +473,10 @@ class IndexDeferral:
                         self.locked.add(table)
                 if connection.vendor == "postgresql" and model._meta.db_table in self.locked:
                     self._drop_foreign_keys(cursor, model._meta.db_table)
+            if model._meta.db_table in self.locked:  # no one else can add rows until the import ends
+                cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{model._meta.db_table}")')
+                if not cursor.fetchone()[0]:
+                    self.fresh.add(model._meta.db_table)
 
     def _drop_foreign_keys(self, cursor: Any, table: str) -> None:
         """Drop the table's foreign keys to tables this import already holds exclusively (members to
