@@ -89,14 +89,17 @@ def id_invalid(ctx: Ctx) -> str:
     if ctx.vendor == "postgresql":
         # The members with their number as bytes, computed once per member (OFFSET 0 keeps the planner
         # from writing `convert_to` back into each of the 17 places that read it).
+        # The problem is judged once per member and the detail text built only for the few that have
+        # one (OFFSET 0 again: otherwise the text was concatenated for every member to test it for NULL).
         problem = id_problem(ctx, "m.id_number", "(r.code IS NOT NULL)", "m.id_bytes")
-        return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
-            SELECT {ctx.member_subject()}, {ctx.member_name()} || '：' || {problem} AS detail
+        return f"""SELECT subject_key, household_id, member_id, household_no, division_code,
+            {ctx.member_name("x")} || '：' || x.problem AS detail FROM (
+            SELECT {ctx.member_subject()}, m.name, m.relation, {problem} AS problem
             FROM (SELECT id, household_id, name, relation, id_number, CONVERT_TO(id_number, 'UTF8') AS id_bytes
                 FROM {MEMBER} OFFSET 0) m
             JOIN {HOUSEHOLD} h ON h.id = m.household_id
-            LEFT JOIN {REGION} r ON r.code = SUBSTR(m.id_number, 1, 6)) x
-        WHERE x.detail IS NOT NULL"""
+            LEFT JOIN {REGION} r ON r.code = SUBSTR(m.id_number, 1, 6) OFFSET 0) x
+        WHERE x.problem IS NOT NULL"""
     return f"""SELECT subject_key, household_id, member_id, household_no, division_code, detail FROM (
         SELECT {ctx.member_subject()},
             {ctx.member_name()} || '：' || {id_problem(ctx, "m.id_number", "(r.code IS NOT NULL)")} AS detail
