@@ -331,13 +331,14 @@ def dibao_mismatch(ctx: Ctx) -> str:
 def dibao_missing(ctx: Ctx) -> str:
     standard = ctx.num(ctx.setting("dibao_standard", 7200))
     capable = ctx.plist(["普通劳动力", "技能劳动力"])
-    # Per household, once: how many members can work, how many are flagged 低保/特困, who is on a list.
+    # Per household, in one pass over the members: how many can work, how many are flagged 低保/特困 or
+    # on either list (the lists' numbers hashed once; joining them to every member hashed the members).
+    listed = f"SELECT dl.id_number FROM {DEPT} dl WHERE dl.kind IN {ctx.plist(['dibao', 'tekun'])}"
     members = f"""(SELECT m.household_id,
             SUM(CASE WHEN m.labour_skill IN {capable} THEN 1 ELSE 0 END) AS capable,
-            SUM(CASE WHEN m.is_dibao IS TRUE OR m.is_tekun IS TRUE THEN 1 ELSE 0 END) AS flagged
+            SUM(CASE WHEN m.is_dibao IS TRUE OR m.is_tekun IS TRUE OR m.id_number IN ({listed}) THEN 1 ELSE 0 END)
+                AS flagged
         FROM {MEMBER} m WHERE {ctx.active("m")} GROUP BY m.household_id)"""
-    listed = f"""(SELECT DISTINCT m.household_id FROM {DEPT} dl JOIN {MEMBER} m ON m.id_number = dl.id_number
-        WHERE dl.kind IN {ctx.plist(["dibao", "tekun"])} AND {ctx.active("m")})"""
     no_labour = "COALESCE(ms.capable, 0) = 0"
     low = f"(h.income_per_capita IS NOT NULL AND h.income_per_capita < {standard})"
     return f"""SELECT {ctx.household_subject()},
@@ -348,10 +349,9 @@ def dibao_missing(ctx: Ctx) -> str:
         || '，未纳入低保' AS detail
     FROM {HOUSEHOLD} h
     LEFT JOIN {members} ms ON ms.household_id = h.id
-    LEFT JOIN {listed} ls ON ls.household_id = h.id
     WHERE ({no_labour} OR {low})
       AND h.attribute NOT LIKE {ctx.p("%低保%")} AND h.attribute NOT LIKE {ctx.p("%特困%")}
-      AND COALESCE(ms.flagged, 0) = 0 AND ls.household_id IS NULL"""
+      AND COALESCE(ms.flagged, 0) = 0"""
 
 
 @rule(
