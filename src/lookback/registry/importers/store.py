@@ -168,6 +168,16 @@ class TableWriter:
             return []
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
+                if self.table in self.fresh:
+                    # The import holds the table exclusively, so no one else's INSERT draws from its
+                    # sequence meanwhile: one call moves it past the whole block (5,000 nextval calls
+                    # took 26 ms a chunk, waited for by the main thread).
+                    cursor.execute(
+                        "SELECT setval(s::regclass, nextval(s::regclass) + %s) FROM pg_get_serial_sequence(%s, 'id') s",
+                        [count - 1, self.table],
+                    )
+                    last = cursor.fetchone()[0]
+                    return list(range(last - count + 1, last + 1))
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [self.table, count],
