@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from lookback.registry.importers import engine
+from lookback.registry.importers.base import Options
 from lookback.registry.models import Household, ImportBatch, Member
 from tests.registry.test_import_helpers import household_row, member_row, run, table, write_csv, write_xlsx
 
@@ -123,3 +125,30 @@ def test_the_next_sheet_is_loaded_ahead_only_after_a_small_enough_sheet(tmp_path
     next(first.rows())  # 2 rows of 12 columns: 24 cells
     assert (second._loading is not None) is ahead
     assert [row[0] for row in second.rows()] == ["户编号", "H1"]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("户主姓名", "王\x00建华"), ("户主证件号码", "3501251985\x0003090028"), ("联系电话", "\x00")],
+)
+def test_a_nul_character_in_a_cell_is_an_error_naming_the_cell(tmp_path, column, value):
+    """PostgreSQL cannot store NUL in text: the file is refused with the cell named, on every database
+    alike, instead of failing as an internal error when the rows are written."""
+    rows = table([household_row("H1", 联系电话="13800000000"), household_row("H2", **{column: value})])
+    batch = run(write_csv(tmp_path / "h.csv", rows))
+    assert batch.status == "rejected"
+    assert [(e["row"], e["column"]) for e in batch.errors] == [(3, column)]
+    assert "空字符" in batch.errors[0]["reason"]
+    assert not Household.objects.exists()
+
+
+def test_a_nul_character_in_an_unknown_column_or_the_preview_is_left_out(tmp_path):
+    rows = table([household_row("H1")])
+    rows[0].append("备\x00用")
+    rows[1].append("甲\x00乙")
+    path = write_csv(tmp_path / "h.csv", rows)
+    (sheet,) = engine.preview(path, Options())  # the upload page stores it as JSON
+    assert "\x00" not in repr((sheet.plan.headers, sheet.plan.extras, sheet.sample))
+    batch = run(path)
+    assert batch.status == "stored", batch.errors
+    assert Household.objects.get().extra == {"备用": "甲乙"}

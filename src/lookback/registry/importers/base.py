@@ -109,12 +109,12 @@ class Context:
     def error(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ISSUES:
-            self.errors.append(Issue(sheet, row, _no_nul(column), _text(value), reason))
+            self.errors.append(Issue(sheet, row, _text(column), _text(value), reason))
 
     def warn(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
         self.warning_count += 1
         if len(self.warnings) < MAX_ISSUES:
-            self.warnings.append(Issue(sheet, row, _no_nul(column), _text(value), reason))
+            self.warnings.append(Issue(sheet, row, _text(column), _text(value), reason))
 
     def in_scope(self, division_code: str) -> bool:
         return division_code.startswith(self.scope_prefix)
@@ -161,14 +161,9 @@ class Context:
 
 
 def _text(value: Any) -> str:
-    from lookback.registry.importers.cells import display
+    from lookback.registry.importers.cells import shown
 
-    return _no_nul(display(value))
-
-
-def _no_nul(text: str) -> str:
-    # PostgreSQL stores no NUL in text or jsonb: the batch holding the issue could not be saved.
-    return text.replace("\x00", "") if "\x00" in text else text
+    return shown(value)
 
 
 @dataclass(slots=True)

@@ -63,6 +63,13 @@ def display(value: Any) -> str:
     return str(value)
 
 
+def shown(value: Any) -> str:
+    """`display` without NUL characters: for text that is stored as it is shown (unknown columns, headers,
+    previews, the values of an error report), since PostgreSQL stores no NUL in text or jsonb."""
+    result = display(value)
+    return result.replace("\x00", "") if "\x00" in result else result
+
+
 def _clean_text(value: Any) -> str:
     text = str(value).strip()
     match = _EXCEL_TEXT.match(text)
@@ -73,6 +80,11 @@ def _clean_text(value: Any) -> str:
 
 
 _FUSSY_START = ("=", "'", "\t")
+
+
+def _nul_error() -> CellError:
+    # PostgreSQL cannot store NUL in text; refused on every database alike, naming the cell.
+    return CellError(gettext("含有空字符（NUL，常见于其他系统导出的文件），无法保存；请删除该字符后重新导入"))
 
 
 def text(max_length: int) -> Parser:
@@ -87,6 +99,8 @@ def text(max_length: int) -> Parser:
                 raise CellError(
                     gettext("内容过长（%(n)s 个字符，最多 %(max)s 个）") % {"n": len(result), "max": max_length}
                 )
+            if "\x00" in result:
+                raise _nul_error()
             return result
         if is_empty(value):
             return None
@@ -110,6 +124,8 @@ def text(max_length: int) -> Parser:
             raise CellError(
                 gettext("内容过长（%(n)s 个字符，最多 %(max)s 个）") % {"n": len(result), "max": max_length}
             )
+        if "\x00" in result:
+            raise _nul_error()
         return result
 
     return parse
@@ -150,6 +166,8 @@ def id_number(value: Any) -> str | None:
         return None
     if len(result) > 30:
         raise CellError(gettext("证件号码过长（%(n)s 位）") % {"n": len(result)})
+    if "\x00" in result:
+        raise _nul_error()
     return result
 
 

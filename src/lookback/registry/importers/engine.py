@@ -78,7 +78,7 @@ def preview(path: Path, options: Options, sample_rows: int = 5) -> list[SheetPre
         if plan.empty:
             continue
         start = plan.header_row
-        sample = [[cells.display(v) for v in row] for row in head[start : start + sample_rows]]
+        sample = [[cells.shown(v) for v in row] for row in head[start : start + sample_rows]]
         result.append(SheetPreview(plan=plan, sample=sample))
     return result
 
@@ -179,7 +179,7 @@ def _run_sheet(
             width = len(raw)
             for col_index, header in extras:
                 if col_index < width and not cells.is_empty(raw[col_index]):
-                    extra[header] = cells.display(raw[col_index]).strip()
+                    extra[header] = cells.shown(raw[col_index]).strip()
         failed = _NONE_FAILED
         if errors:
             for column, cell, reason in errors:

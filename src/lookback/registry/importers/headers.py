@@ -137,13 +137,13 @@ def recognise(sheet: str, first_rows: list[list[Any]], kinds: list[KindSpec]) ->
 
 
 def _plan(sheet: str, kind: KindSpec, index: int, row: list[Any]) -> SheetPlan:
-    plan = SheetPlan(sheet=sheet, kind=kind, header_row=index + 1, headers=[cells.display(v).strip() for v in row])
+    plan = SheetPlan(sheet=sheet, kind=kind, header_row=index + 1, headers=[cells.shown(v).strip() for v in row])
     seen: set[str] = set()
     for col_index, value in enumerate(row):
         if cells.is_empty(value):
             continue
         column = kind.column_for(value)
-        header_text = cells.display(value).strip()
+        header_text = cells.shown(value).strip()
         if column is None:
             plan.extras.append((col_index, header_text))
         elif column.header in seen:
