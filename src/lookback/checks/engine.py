@@ -46,6 +46,7 @@ from lookback.checks.catalogue import Rule, all_rules, get_rule
 from lookback.checks.idcheck import ensure_regions
 from lookback.checks.models import CheckRun, Finding, RuleRunStat, Waiver
 from lookback.checks.sql import Ctx
+from lookback.core.bulkload import build_indexes, constraint_checks_flushed, plain_indexes
 from lookback.core.i18n import in_site_language
 from lookback.registry.models import DeptListEntry, NationalSnapshot
 
@@ -568,33 +569,12 @@ def _indexes_deferred(cursor, rows: int, largest_id: int) -> Iterator[None]:
     if rows < DEFER_MIN_ROWS or rows < largest_id:
         yield
         return
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        # Checks deferred so far run now: PostgreSQL alters no table with trigger events pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute(
-            """SELECT i.relname, pg_get_indexdef(x.indexrelid)
-            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-            WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)""",
-            [FINDING],
-        )
-    else:
-        cursor.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL "
-            "AND UPPER(sql) NOT LIKE 'CREATE UNIQUE%%'",
-            [FINDING],
-        )
-    saved = cursor.fetchall()
-    for name, _sql in saved:
-        cursor.execute(f'DROP INDEX "{name}"')
+    with constraint_checks_flushed(cursor):
+        dropped = plain_indexes(cursor, FINDING)
+        for index in dropped:
+            cursor.execute(f'DROP INDEX "{index.name}"')
     yield
-    if postgres:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    for _name, sql in saved:
-        cursor.execute(sql)
-    if postgres:
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    build_indexes(cursor, [index.sql for index in dropped])
 
 
 def _count_changes(result: RunResult) -> None:

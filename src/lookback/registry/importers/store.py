@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import json
 import operator
-import re
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
+
+from lookback.core.bulkload import build_indexes, constraint_checks_flushed, plain_indexes
 
 _CHUNK = 5000
 
@@ -438,7 +438,6 @@ LOOKUP_COLUMNS = frozenset(
 # time for 340,000 members and their history rows).
 DEFER_MIN_ROWS = 50_000
 DEFER_MIN_SHARE = 0.25
-_INDEX_COLUMNS = re.compile(r"\((.*)\)\s*$", re.S)
 
 
 class IndexDeferral:
@@ -473,13 +472,13 @@ class IndexDeferral:
             tables = [(model._meta.db_table, LOOKUP_COLUMNS)]
             if history is not None:
                 tables.append((history.model._meta.db_table, frozenset()))  # never read during an import
-            with _checks_flushed(cursor):
+            with constraint_checks_flushed(cursor):
                 for table, keep in tables:
-                    for name, sql, columns in _droppable_indexes(cursor, table):
-                        if not columns or columns & keep:
+                    for index in plain_indexes(cursor, table):
+                        if index.partial or not index.columns or index.columns & keep:
                             continue
-                        cursor.execute(f'DROP INDEX "{name}"')
-                        self.saved.append(sql)
+                        cursor.execute(f'DROP INDEX "{index.name}"')
+                        self.saved.append(index.sql)
                         self.locked.add(table)
                 if connection.vendor == "postgresql" and model._meta.db_table in self.locked:
                     self._drop_foreign_keys(cursor, model._meta.db_table)
@@ -512,56 +511,8 @@ class IndexDeferral:
         if not self.saved:
             return
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # Each index is built by one sort; with the default 64 MB it spills to disk in many runs.
-                cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            with _checks_flushed(cursor):
-                for sql in self.saved:
-                    cursor.execute(sql)
+            build_indexes(cursor, self.saved)
         self.saved = []
-
-
-@contextmanager
-def _checks_flushed(cursor: Any) -> Iterator[None]:
-    """PostgreSQL refuses to drop or create an index on a table with foreign-key checks still pending
-    (Django declares every foreign key DEFERRABLE INITIALLY DEFERRED). The checks due so far run now
-    instead of at commit (same work, same outcome: parents are always written before their children),
-    and later ones are deferred again."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    yield
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-def _droppable_indexes(cursor: Any, table: str) -> list[tuple[str, str, set[str]]]:
-    """(name, CREATE statement, columns) of the table's plain indexes: not unique, not behind a constraint."""
-    if connection.vendor == "postgresql":
-        cursor.execute(
-            """
-            SELECT i.relname, pg_get_indexdef(x.indexrelid),
-                   ARRAY(SELECT a.attname FROM pg_attribute a
-                         WHERE a.attrelid = x.indrelid AND a.attnum = ANY(x.indkey))
-            FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-            WHERE x.indrelid = %s::regclass AND NOT x.indisprimary AND NOT x.indisunique
-              AND x.indexprs IS NULL AND x.indpred IS NULL
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
-            """,
-            [f'"{table}"'],
-        )
-        return [(name, sql, set(columns)) for name, sql, columns in cursor.fetchall()]
-    cursor.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
-        [table],
-    )
-    found = []
-    for name, sql in cursor.fetchall():
-        if sql.upper().startswith("CREATE UNIQUE"):
-            continue
-        match = _INDEX_COLUMNS.search(sql)
-        found.append((name, sql, {c.strip().strip('"') for c in match.group(1).split(",")} if match else set()))
-    return found
 
 
 # A table that grew by this many rows is analysed before the import commits (PostgreSQL): until the
