@@ -19,6 +19,35 @@ from lookback.core.models import TimeStampedModel
 from lookback.core.scoping import ScopedManager
 from lookback.core.text import pinyin_initials
 
+# History tables get a row for every row an import writes and are read one record at a time (the household
+# page: a household's rows by id, its members' by household). Their copies of the registry's lookup
+# indexes were never read, yet a first load of a million members built each again; and a database check
+# of the acting user on every history row only costs (Django still sets the user to NULL on deletion).
+_HISTORY_UNINDEXED = (
+    "batch", "village", "household_no", "member_no", "id_number", "head_id_number", "head_name_initials",
+    "name_initials", "division_code", "exit_year", "helper", "user", "visited_at", "checked_by",
+)  # fmt: skip
+
+
+def _history(*excluded: str) -> HistoricalRecords:
+    return HistoricalRecords(
+        excluded_fields=[*excluded, "updated_at"], no_db_index=list(_HISTORY_UNINDEXED), user_db_constraint=False
+    )
+
+
+def _batch() -> models.ForeignKey:
+    """The import batch that last wrote the row. No database constraint: batches are only ever added, and
+    PostgreSQL and SQLite would otherwise look the batch up once for each of a million imported rows."""
+    return models.ForeignKey(
+        "ImportBatch",
+        verbose_name=_("导入批次"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+
 
 def _yes_no(label: str) -> models.BooleanField:
     return models.BooleanField(label, null=True, blank=True)
@@ -109,10 +138,8 @@ class Household(TimeStampedModel):
     has_sanitary_toilet = _yes_no(_("有无卫生厕所"))
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     extra = models.JSONField(_("其他列"), default=dict, blank=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    history = HistoricalRecords(excluded_fields=["head_name_initials", "updated_at"])
+    batch = _batch()
+    history = _history("head_name_initials")
 
     objects = ScopedManager()
     SCOPE_FIELD = "division_code"
@@ -163,10 +190,8 @@ class Member(TimeStampedModel):
     status = models.CharField(_("人员状态"), max_length=10, choices=codes.MEMBER_STATUS.choices, default="正常")
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     extra = models.JSONField(_("其他列"), default=dict, blank=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    history = HistoricalRecords(excluded_fields=["name_initials", "updated_at"])
+    batch = _batch()
+    history = _history("name_initials")
 
     objects = ScopedManager()
     SCOPE_FIELD = "household__division_code"
@@ -201,7 +226,7 @@ class Helper(TimeStampedModel):
         on_delete=models.SET_NULL,
         related_name="helper",
     )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = _history()
 
     objects = ScopedManager()
     # A helper belongs to the places of the households they help.
@@ -225,10 +250,8 @@ class Assignment(TimeStampedModel):
     )
     household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.CASCADE, related_name="assignments")
     is_first = models.BooleanField(_("是否第一帮扶责任人"), default=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    batch = _batch()
+    history = _history()
 
     objects = ScopedManager()
     SCOPE_FIELD = "household__division_code"
@@ -255,10 +278,8 @@ class Measure(TimeStampedModel):
     start_date = models.DateField(_("开始日期"), null=True, blank=True)
     end_date = models.DateField(_("完成日期"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=10, choices=codes.MEASURE_STATUS.choices, blank=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    batch = _batch()
+    history = _history()
 
     objects = ScopedManager()
     SCOPE_FIELD = "household__division_code"
@@ -291,10 +312,8 @@ class Visit(TimeStampedModel):
     needs = models.TextField(_("群众需求"), blank=True)
     knows_helper = _yes_no(_("是否知晓帮扶责任人"))
     satisfaction = models.CharField(_("满意度"), max_length=10, choices=codes.SATISFACTION.choices, blank=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    batch = _batch()
+    history = _history()
 
     objects = ScopedManager()
     SCOPE_FIELD = "household__division_code"
@@ -352,7 +371,7 @@ class ArchiveCheck(TimeStampedModel):
     checker_name = models.CharField(_("核查人"), max_length=50, blank=True)
     present_items = models.JSONField(_("已有材料"), default=list, blank=True)
     note = models.CharField(_("备注"), max_length=500, blank=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = _history()
 
     objects = ScopedManager()
     SCOPE_FIELD = "household__division_code"
@@ -417,10 +436,8 @@ class DeptListEntry(TimeStampedModel):
     attributes = models.JSONField(_("其他列"), default=dict, blank=True)
     # The division of the matched member's household at import time, for scoping; blank when unmatched.
     division_code = models.CharField(_("行政区划代码"), max_length=12, blank=True, db_index=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    batch = _batch()
+    history = _history()
 
     objects = ScopedManager()
     SCOPE_FIELD = "division_code"
@@ -440,9 +457,7 @@ class NationalSnapshot(models.Model):
 
     snapshot_date = models.DateField(_("快照日期"), db_index=True)
     created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
-    batch = models.ForeignKey(
-        ImportBatch, verbose_name=_("导入批次"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    batch = _batch()
     division_code = models.CharField(_("行政区划代码"), max_length=12, blank=True, db_index=True)
 
     objects = ScopedManager()
