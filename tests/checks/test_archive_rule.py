@@ -9,6 +9,7 @@ import pytest
 
 from lookback.accounts.roles import Role
 from lookback.campaigns.models import Campaign
+from lookback.checks.catalogue import get_rule
 from lookback.checks.engine import run_checks
 from lookback.checks.models import Finding, RuleRunStat
 from lookback.ledger.models import Problem, State
@@ -38,6 +39,15 @@ def _run(campaign: Campaign) -> dict[int, str]:
 def test_the_built_in_campaign_carries_the_default_list(campaign: Campaign) -> None:
     assert campaign.parameters["archive_items"] == list(ARCHIVE_ITEMS_DEFAULT)
     assert campaign.parameters["archive_unchecked_is_finding"] is False
+
+
+def test_a_switch_parameter_reads_as_yes_or_no_with_the_word_to_type(campaign: Campaign) -> None:
+    texts = {p.name: text for p, text in get_rule(RULE).param_texts(campaign)}
+    assert texts["archive_unchecked_is_finding"] == "否（false）"
+    campaign.parameters["archive_unchecked_is_finding"] = True
+    assert {p.name: text for p, text in get_rule(RULE).param_texts(campaign)}[
+        "archive_unchecked_is_finding"
+    ] == "是（true）"
 
 
 def test_detail_names_the_missing_items_in_list_order_and_the_date(campaign: Campaign) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -165,7 +166,10 @@ class Rule:
 
 
 def format_value(value: Any) -> str:
-    """A parameter value as people read it: lists joined with 、, maps as key→values."""
+    """A parameter value as people read it: lists joined with 、, maps as key→values, a switch as 是/否
+    with the JSON word an administrator types in the campaign's parameters."""
+    if isinstance(value, bool):
+        return f"{gettext('是') if value else gettext('否')}（{'true' if value else 'false'}）"
     if isinstance(value, dict):
         return "；".join(f"{k}→{'/'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in value.items())
     if isinstance(value, list):
