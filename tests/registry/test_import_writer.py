@@ -3,6 +3,8 @@ thread checks the next chunk, in the same transaction, and a failure on either s
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 import threading
 import time
 
@@ -114,3 +116,94 @@ def test_an_error_in_the_main_thread_waits_for_the_writer_before_rolling_back(tm
     assert events == ["written", "transaction over"]
     assert not Household.objects.exists() and not Household.history.exists()
     assert not _writer_threads()
+
+
+def test_new_rows_carry_the_import_time_to_the_microsecond_passed_to_the_database_as_text(tmp_path, monkeypatch):
+    """The timestamp of new rows travels as text (on PostgreSQL too, where COPY would otherwise format
+    the same datetime for every row) and is stored as the same instant, microseconds included."""
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    now = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    stamps: set[type] = set()
+    insert = store._insert
+
+    def spy(raw, table_name, columns, values):
+        at = [columns.index("created_at"), columns.index("updated_at")]
+        rows = list(values)
+        stamps.update(type(row[i]) for row in rows for i in at)
+        insert(raw, table_name, columns, rows)
+
+    monkeypatch.setattr(store, "_insert", spy)
+    batch = run(_workbook(tmp_path, "T", households=3))
+    assert batch.status == "stored", batch.errors
+    assert stamps == {str}
+    for model in (Household, Member):
+        assert set(model.objects.values_list("created_at", "updated_at")) == {(now, now)}
+        assert set(model.history.values_list("history_date", flat=True)) == {now}
+    assert Household.objects.get(household_no="T0").created_at.microsecond == 123456
+
+
+def test_booleans_are_stored_as_1_and_0_and_read_back_as_booleans(tmp_path):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":  # bound by the adapter, not after sqlite3's failed protocol lookups
+        assert sqlite3.adapters[(bool, sqlite3.PrepareProtocol)] is int
+    path = write_csv(
+        tmp_path / "m.csv",
+        table([member_row("H1", "H1-1", 是否享受低保="是", 是否参加大病保险="否", 是否参加城乡居民基本医疗保险="")]),
+    )
+    run(write_csv(tmp_path / "h.csv", table([household_row("H1")])))
+    batch = run(path)
+    assert batch.status == "stored", batch.errors
+    member = Member.objects.get()
+    assert (member.is_dibao, member.has_serious_illness, member.has_basic_medical) == (True, False, None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT "is_dibao" = %s, "has_serious_illness" = %s, "has_basic_medical" IS NULL FROM "registry_member"',
+            [True, False],
+        )
+        assert cursor.fetchone() == ((1, 1, 1) if connection.vendor == "sqlite" else (True, True, True))
+        if connection.vendor == "sqlite":
+            cursor.execute('SELECT typeof("is_dibao"), "is_dibao", "has_serious_illness" FROM "registry_member"')
+            assert cursor.fetchone() == ("integer", 1, 0)
+    assert Member.history.get().is_dibao is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dangling_foreign_key_fails_the_import_and_stores_nothing(tmp_path, monkeypatch):
+    """On SQLite the import's rows are written with foreign-key checks off and checked once before
+    commit; on PostgreSQL the deferred check at commit fails. Either way nothing of the file stays."""
+    from django.db import connection
+
+    switched: list[int] = []
+    insert = store.TableWriter.insert
+
+    def dangling(self, rows):
+        if self.model is Member and rows:
+            rows[-1]["household_id"] = 10**9  # no such household
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA foreign_keys")
+                switched.append(cursor.fetchone()[0])
+        insert(self, rows)
+
+    monkeypatch.setattr(store.TableWriter, "insert", dangling)
+    batch = run(_workbook(tmp_path, "D", households=3))
+    assert batch.status == ImportBatch.Status.FAILED
+    assert "IntegrityError" in batch.errors[0]["reason"]
+    assert not Household.objects.exists() and not Member.objects.exists()
+    assert not Household.history.exists() and not Member.history.exists()
+    if connection.vendor == "sqlite":
+        assert switched and set(switched) == {0}  # off while the rows were written
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA foreign_keys")
+            assert cursor.fetchone()[0] == 1  # and on again afterwards
+    assert not _writer_threads()
+
+    monkeypatch.setattr(store.TableWriter, "insert", insert)
+    again = run(_workbook(tmp_path, "D", households=3))
+    assert again.status == "stored", again.errors
+    assert (Household.objects.count(), Member.objects.count()) == (3, 6)
