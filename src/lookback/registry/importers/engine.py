@@ -9,14 +9,24 @@ a member sheet placed before its household sheet still imports.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.utils.translation import gettext
 
-from lookback.registry.importers import cells, deptlists, helpers, households, measures, members, snapshot, visits
+from lookback.registry.importers import (
+    cells,
+    deptlists,
+    helpers,
+    households,
+    measures,
+    members,
+    reader_process,
+    snapshot,
+    visits,
+)
 from lookback.registry.importers.base import Context, Options, Row, RowParser, SheetImporter
 from lookback.registry.importers.headers import HEADER_SCAN_ROWS, KindSpec, SheetPlan, recognise
 from lookback.registry.importers.readers import SheetSource, UnreadableFile, open_sheets, read_head
@@ -84,30 +94,21 @@ def preview(path: Path, options: Options, sample_rows: int = 5) -> list[SheetPre
 
 
 def run_file(path: Path, ctx: Context) -> list[SheetPlan]:
-    """Import every recognised sheet of the file into the context; returns the sheets' plans."""
-    try:
-        sources = open_sheets(path)
-    except UnreadableFile as exc:
-        ctx.error("", None, "", "", str(exc))
-        return []
+    """Import every recognised sheet of the file into the context; returns the sheets' plans.
+
+    A large file is read and its cells parsed in a second process (`reader_process`) while this one
+    checks and stores the rows it hands over: the two halves of the work then run on two cores, where
+    in one process they would take turns on one (Python runs one thread at a time)."""
     specs = candidate_specs(ctx.options)
-    plans: list[SheetPlan] = []
-    importers: list[SheetImporter] = []
-    for index, source in enumerate(sources):
-        ctx.more_sheets = index < len(sources) - 1
-        if ctx.more_sheets:
-            source.then = sources[index + 1]
-        try:
-            plan = _run_sheet(source, index, len(sources), specs, ctx, importers)
-        except UnreadableFile as exc:
-            ctx.error(source.name, None, "", "", str(exc))
-            continue
-        if plan is not None:
-            plans.append(plan)
+    store = _Store(ctx, specs)
+    if reader_process.wanted(path):
+        reader_process.read_file(path, ctx.options, specs, store)
+    else:
+        read_file(path, specs, store)
     ctx.more_sheets = False
-    for importer in importers:
+    for importer in store.importers:
         importer.finish_deferred()
-    if not any(p.recognised for p in plans) and not ctx.error_count:
+    if not any(p.recognised for p in store.plans) and not ctx.error_count:
         wanted = "、".join(f"{s.label}（{'、'.join(c.header for c in s.required)}）" for s in specs)
         ctx.error(
             "",
@@ -117,38 +118,122 @@ def run_file(path: Path, ctx: Context) -> list[SheetPlan]:
             gettext("文件中没有可识别的表格：前 %(n)s 行中找不到表头。可导入的表格及其必需列：%(wanted)s")
             % {"n": HEADER_SCAN_ROWS, "wanted": wanted},
         )
-    return plans
+    return store.plans
 
 
-def _run_sheet(
-    source: SheetSource, index: int, count: int, specs: list[KindSpec], ctx: Context, importers: list[SheetImporter]
-) -> SheetPlan | None:
+class SheetOutput(Protocol):
+    """Where `read_file` sends what it finds: in this process the importers (`_Store`), in a reader
+    process the pipe to the importing process (`reader_process`)."""
+
+    def sheets(self, count: int) -> None: ...
+
+    def begin(self, index: int, name: str, head: list[list[Any]], plan: SheetPlan, total_rows: int) -> None: ...
+
+    def error(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None: ...
+
+    def warn(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None: ...
+
+    def rows(self) -> Callable[[Row], None]: ...
+
+    def records(self) -> Callable[[Row, dict[str, Any]], None]: ...
+
+    def progress(self, percent: int) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class _Store:
+    """The importing side: a sheet kind's importer per recognised sheet, issues into the context."""
+
+    def __init__(self, ctx: Context, specs: list[KindSpec]) -> None:
+        self.ctx = ctx
+        self.specs = specs
+        self.count = 1
+        self.plans: list[SheetPlan] = []
+        self.importers: list[SheetImporter] = []
+        self.importer: SheetImporter | None = None
+
+    def sheets(self, count: int) -> None:
+        self.count = count
+
+    def begin(self, index: int, name: str, head: list[list[Any]], plan: SheetPlan | None, total_rows: int) -> None:
+        if plan is None:  # read in another process: the same recognition of the same rows
+            plan = recognise(name, head, self.specs)
+        self.ctx.more_sheets = index < self.count - 1
+        self.plans.append(plan)
+        self.importer = None
+        if plan.recognised:
+            self.importer = make_importer(self.ctx, plan)
+            self.importer.expected_rows = total_rows
+            self.importers.append(self.importer)
+
+    def error(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
+        self.ctx.error(sheet, row, column, value, reason)
+
+    def warn(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
+        self.ctx.warn(sheet, row, column, value, reason)
+
+    def rows(self) -> Callable[[Row], None]:
+        assert self.importer is not None
+        return self.importer.accept
+
+    def records(self) -> Callable[[Row, dict[str, Any]], None]:
+        """For rows the reader process checked with the importer's `build` already."""
+        assert self.importer is not None
+        return self.importer.add
+
+    def progress(self, percent: int) -> None:
+        if self.ctx.progress is not None:
+            self.ctx.progress(percent)
+
+    def finish(self) -> None:
+        if self.importer is not None:
+            self.importer.finish()
+
+
+def read_file(path: Path, specs: list[KindSpec], out: SheetOutput) -> None:
+    """Read every sheet of the file: recognise it, parse its rows, and hand them to `out`."""
+    try:
+        sources = open_sheets(path)
+    except UnreadableFile as exc:
+        out.error("", None, "", "", str(exc))
+        return
+    out.sheets(len(sources))
+    for index, source in enumerate(sources):
+        if index < len(sources) - 1:
+            source.then = sources[index + 1]
+        try:
+            read_sheet(source, index, len(sources), specs, out)
+        except UnreadableFile as exc:
+            out.error(source.name, None, "", "", str(exc))
+
+
+def read_sheet(source: SheetSource, index: int, count: int, specs: list[KindSpec], out: SheetOutput) -> None:
     rows: Iterator[list[Any]] = source.rows()
     head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
     plan = recognise(source.name, head, specs)
     if plan.empty:
-        return None
+        return
+    out.begin(index, source.name, head, plan, source.total_rows)
     if plan.kind is None:
         if source.visible:  # a hidden sheet (a template's code lists) is not the user's data
-            ctx.warn(source.name, None, "", "", gettext("未识别的工作表（前 20 行没有任何表格类型的表头），已跳过"))
-        return plan
+            out.warn(source.name, None, "", "", gettext("未识别的工作表（前 20 行没有任何表格类型的表头），已跳过"))
+        return
     if plan.missing:
         missing = "、".join(plan.missing)
-        ctx.error(
+        out.error(
             source.name,
             plan.header_row,
             missing,
             "",
             gettext("看起来是“%(kind)s”，但缺少必需的列：%(missing)s") % {"kind": plan.kind.label, "missing": missing},
         )
-        return plan
+        return
     for _, header in plan.extras:
-        ctx.warn(source.name, plan.header_row, header, header, gettext("未知的列，已原样保存为其他信息"))
+        out.warn(source.name, plan.header_row, header, header, gettext("未知的列，已原样保存为其他信息"))
     for header in plan.duplicates:
-        ctx.warn(source.name, plan.header_row, header, header, gettext("该列与前面的列重复，按前面的列导入"))
-    importer = make_importer(ctx, plan)
-    importer.expected_rows = source.total_rows
-    importers.append(importer)
+        out.warn(source.name, plan.header_row, header, header, gettext("该列与前面的列重复，按前面的列导入"))
+    accept = out.rows()
     parse_row = RowParser(
         [
             (col_index, column, cells.memoised(column.parser) if column.repeats else column.parser)
@@ -157,14 +242,14 @@ def _run_sheet(
     )
     fast, needed = parse_row.fast, parse_row.width  # the common row: every cell readable, one call
     extras = plan.extras
-    total = max(getattr(source, "total_rows", 0) or 0, 1)
+    total = max(source.total_rows or 0, 1)
     step = max(total // 100, 500)
     for number, raw in enumerate(itertools.chain(head, rows), start=1):
         if number <= plan.header_row:
             continue
-        if ctx.progress is not None and number % step == 0:
-            total = max(getattr(source, "total_rows", 0) or 0, number)
-            ctx.progress(int(100 * (index + number / total) / count))
+        if number % step == 0:
+            total = max(source.total_rows or 0, number)
+            out.progress(int(100 * (index + number / total) / count))
         if not any(raw) and all(cells.is_empty(v) for v in raw):
             continue
         if len(raw) >= needed:
@@ -183,10 +268,9 @@ def _run_sheet(
         failed = _NONE_FAILED
         if errors:
             for column, cell, reason in errors:
-                ctx.error(source.name, number, column.header, cell, reason)
+                out.error(source.name, number, column.header, cell, reason)
             failed = frozenset(column.header for column, _, _ in errors)
         elif not extra and list(values.values()).count(None) == len(values):
             continue  # a row of blanks and spaces
-        importer.accept(Row(number=number, values=values, extra=extra, failed=failed))
-    importer.finish()
-    return plan
+        accept(Row(number=number, values=values, extra=extra, failed=failed))
+    out.finish()

@@ -73,6 +73,7 @@ SPEC = KindSpec(
 
 class MemberImporter(SheetImporter):
     spec = SPEC
+    build_in_reader = True
 
     def build(self, row: Row) -> dict[str, Any] | None:
         values = row.values
