@@ -172,7 +172,7 @@ def test_booleans_are_stored_as_1_and_0_and_read_back_as_booleans(tmp_path):
     assert Member.history.get().is_dibao is True
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # divisions kept
 def test_a_dangling_foreign_key_fails_the_import_and_stores_nothing(tmp_path, monkeypatch):
     """On SQLite the import's rows are written with foreign-key checks off and checked once before
     commit; on PostgreSQL the deferred check at commit fails. Either way nothing of the file stays."""
