@@ -152,3 +152,32 @@ def test_a_nul_character_in_an_unknown_column_or_the_preview_is_left_out(tmp_pat
     batch = run(path)
     assert batch.status == "stored", batch.errors
     assert Household.objects.get().extra == {"备用": "甲乙"}
+
+
+def test_a_small_first_sheet_and_the_next_load_side_by_side_from_the_start(tmp_path, monkeypatch):
+    """By the size of each sheet's XML in the .xlsx, known before anything is loaded: the next sheet
+    starts loading on the other core before the first one does, when the first is small enough."""
+    from lookback.registry.importers import readers
+
+    path = write_xlsx(
+        tmp_path / "two.xlsx", {"户": table([household_row("H1")]), "人": table([member_row("H1", "M1")])}
+    )
+    sizes = readers._xml_sizes(path)
+    assert sizes is not None and len(sizes) == 2 and all(size > 100 for size in sizes)
+    assert readers._xml_sizes(write_csv(tmp_path / "h.csv", table([household_row("H1")]))) is None
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    assert readers._xml_sizes(broken) is None
+
+    events = []
+    real_load, real_preload = readers._load_sheet, readers.SheetSource.preload
+    monkeypatch.setattr(readers, "_load_sheet", lambda p, index: events.append(("load", index)) or real_load(p, index))
+    monkeypatch.setattr(
+        readers.SheetSource, "preload", lambda self: events.append(("ahead", self.index)) or real_preload(self)
+    )
+    first, second = readers.open_sheets(path)
+    assert (first.xml_bytes, second.xml_bytes) == tuple(sizes)
+    first.then = second
+    next(first.rows())
+    assert events[0] == ("ahead", 1)  # before the first sheet's own load
+    assert [row[0] for row in second.rows()] == ["户编号", "H1"]
