@@ -70,6 +70,8 @@ def test_upload_preview_start_progress_and_result(client, county):
     assert batch.status == "stored" and batch.rows_new == 1
     fragment = client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
     assert "已导入" in fragment and "新增 1" in fragment and "hx-get" not in fragment
+    # the heading's status badge is swapped too, out of band: it said 排队中 when the page was drawn
+    assert f'<span id="status-{batch.pk}" hx-swap-oob="true"><span class="badge text-bg-success">' in fragment
     after = client.get(start["Location"]).content.decode()
     assert "已导入" in after
     history = client.get(reverse("imports:list")).content.decode()
@@ -86,6 +88,7 @@ def test_running_batch_polls_its_progress(client, county):
     progress_path(batch.pk).write_text("42")
     fragment = client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
     assert "42%" in fragment and "hx-get" in fragment
+    assert f'<span id="status-{batch.pk}" hx-swap-oob="true"><span class="badge text-bg-primary">' in fragment
     progress_path(batch.pk).unlink()
 
 

@@ -157,10 +157,11 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def batch_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    """htmx fragment: the progress bar, polling itself until the import is done."""
+    """htmx fragment: the progress bar, polling itself until the import is done, and the batch's status
+    badge in the page's heading (swapped out of band, so it does not stay at 排队中 once it is done)."""
     batch = _batch_or_404(request, pk)
     batch.kind_label = _kind_label(batch.kind)
-    context = {"batch": batch, "progress": read_progress(batch)}
+    context = {"batch": batch, "progress": read_progress(batch), "oob": True}
     return render(request, "registry/_import_progress.html", context)
 
 
