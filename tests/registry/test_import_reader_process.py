@@ -9,8 +9,10 @@ import pytest
 from django.db import transaction
 from django.utils import translation
 
+from lookback.accounts.roles import Role
 from lookback.registry.importers import reader_process
 from lookback.registry.models import Household, ImportBatch, Member
+from tests import factories as f
 from tests.registry.test_import_helpers import (
     household_row,
     member_row,
@@ -50,6 +52,8 @@ def _workbook(tmp_path, *, bad: bool = False):
         members[7]["性别"] = "未知"  # not in the code list: an error
         members[9]["人编号"] = members[8]["人编号"]  # a duplicate key: an error from the importer's own check
         households[4]["家庭人口数"] = "三"  # not a number
+        households[6]["行政村"] = "不存在村"  # no such village: found (not) in the reader's copy of the divisions
+        households[8]["户编号"] = "H8"  # a household number twice in the sheet
     sheets = {
         "成员": table(members, [*members[0], "备注"]),
         "户": table(households),
@@ -117,7 +121,9 @@ def test_a_file_with_errors_is_reported_the_same_and_stores_nothing(tmp_path, mo
     )
     assert by_process[0] == "rejected"
     reasons = {(e["row"], e["column"]) for e in by_process[5]}
-    assert {(9, "性别"), (6, "家庭人口数")} <= reasons and any(e["column"] == "人编号" for e in by_process[5])
+    assert {(9, "性别"), (6, "家庭人口数"), (8, "行政村"), (10, "户编号")} <= reasons and any(
+        e["column"] == "人编号" for e in by_process[5]
+    )
     assert by_process == in_process
     assert stored_by_process == []
 
@@ -154,3 +160,25 @@ def test_a_failing_reader_process_stores_nothing(tmp_path, monkeypatch, in_reade
     assert batch.status == "failed"
     assert "内部错误" in batch.errors[0]["reason"]
     assert not Household.objects.exists() and not Member.objects.exists()
+
+
+def test_a_township_officer_through_the_reader_process_is_held_to_the_township(
+    tmp_path, monkeypatch, in_reader_process
+):
+    """The reader finds each household's place and checks it against the importer's scope, as the
+    importing process would: the same refusal both ways, and the batch is filed under the place."""
+    officer = f.make_user(Role.TOWNSHIP, f.SONGKOU, "t-officer")
+    other = f.first_village(f.MINQING)
+    rows = table([household_row("S1"), household_row("S2", 县="闽清县", 乡镇=other.parent.name, 行政村=other.name)])
+    path = write_csv(tmp_path / "户.csv", rows)
+    with transaction.atomic():
+        through_process = run(path, user=officer)
+        transaction.set_rollback(True)
+    monkeypatch.setattr(reader_process, "MIN_BYTES", 10**15)
+    in_process = run(path, user=officer)
+    assert _outcome(through_process) == _outcome(in_process)
+    assert [(e["row"], e["column"]) for e in through_process.errors] == [(3, "行政村")]
+    good = write_csv(tmp_path / "好.csv", table([household_row("S1")]))
+    monkeypatch.setattr(reader_process, "MIN_BYTES", 0)
+    stored = run(good)  # no user: filed under the place its rows share
+    assert stored.status == "stored" and stored.division_code.startswith(f.SONGKOU[:9])

@@ -182,8 +182,9 @@ class SheetImporter:
     """Base of the per-kind importers. Subclasses set `spec`, implement `accept` and `flush`."""
 
     spec: KindSpec
-    # `build(row)` needs no database and no state but the sheet's own: it may run in the reader process
-    # (`reader_process`), which then hands over `build`'s records for `add`.
+    # `build(row)` needs no database (the division table aside: the reader gets a copy) and no state but
+    # the sheet's own and the context's scope: it may run in the reader process (`reader_process`),
+    # which then hands over `build`'s records for `add`.
     build_in_reader = False
 
     def __init__(self, ctx: Context, plan: SheetPlan) -> None:

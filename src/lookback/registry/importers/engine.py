@@ -102,7 +102,7 @@ def run_file(path: Path, ctx: Context) -> list[SheetPlan]:
     specs = candidate_specs(ctx.options)
     store = _Store(ctx, specs)
     if reader_process.wanted(path):
-        reader_process.read_file(path, ctx.options, specs, store)
+        reader_process.read_file(path, ctx, specs, store)
     else:
         read_file(path, specs, store)
     ctx.more_sheets = False
@@ -136,6 +136,8 @@ class SheetOutput(Protocol):
     def rows(self) -> Callable[[Row], None]: ...
 
     def records(self) -> Callable[[Row, dict[str, Any]], None]: ...
+
+    def touch(self, prefix: str) -> None: ...
 
     def progress(self, percent: int) -> None: ...
 
@@ -181,6 +183,9 @@ class _Store:
         """For rows the reader process checked with the importer's `build` already."""
         assert self.importer is not None
         return self.importer.add
+
+    def touch(self, prefix: str) -> None:
+        self.ctx.touch(prefix)
 
     def progress(self, percent: int) -> None:
         if self.ctx.progress is not None:

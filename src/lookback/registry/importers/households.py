@@ -79,6 +79,7 @@ PLACE_FIELDS = ("county", "township", "village", "division_code")
 
 class HouseholdImporter(SheetImporter):
     spec = SPEC
+    build_in_reader = True  # the places come from the division table, handed to the reader process
 
     def build(self, row: Row) -> dict[str, Any] | None:
         """The household record of a row, or None after reporting why it cannot be stored."""

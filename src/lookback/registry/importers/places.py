@@ -47,6 +47,11 @@ def base_name(name: str, suffixes: tuple[str, ...]) -> str:
     return folded
 
 
+def division_rows() -> list[tuple[int, str, str, str, str | None]]:
+    """What a resolver is built from: (pk, code, name, level, parent's code) of every division."""
+    return list(Division.objects.values_list("pk", "code", "name", "level", "parent__code").order_by("code"))
+
+
 @dataclass
 class _Node:
     code: str
@@ -65,10 +70,11 @@ class Place:
 class DivisionResolver:
     """Loaded once per import; answers are cached per (county, township, village) triple."""
 
-    def __init__(self) -> None:
+    def __init__(self, rows: list[tuple[int, str, str, str, str | None]] | None = None) -> None:
         self.by_code: dict[str, _Node] = {}
         counties: dict[str, list[_Node]] = {}
-        rows = Division.objects.values_list("pk", "code", "name", "level", "parent__code").order_by("code")
+        if rows is None:
+            rows = division_rows()
         nodes = {code: _Node(code=code, name=name, level=level, pk=pk) for pk, code, name, level, _ in rows}
         suffixes = {"county": COUNTY_SUFFIXES, "township": TOWNSHIP_SUFFIXES, "village": VILLAGE_SUFFIXES}
         for _pk, code, name, level, parent_code in rows:

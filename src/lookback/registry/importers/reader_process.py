@@ -1,6 +1,8 @@
-"""Reading a large file in a second process: the reader process opens the file, recognises its sheets
-and parses every cell (`engine.read_file`), and sends the parsed rows, in batches, to the importing
-process, which checks them against the registry and stores them.
+"""Reading a large file in a second process: the reader process opens the file, recognises its sheets,
+parses every cell (`engine.read_file`) and runs the row checks that need only the sheet itself (an
+importer's `build`, where `build_in_reader`: households, with a copy of the division table, and
+members), and sends the rows, in batches, to the importing process, which checks them against the
+registry and stores them.
 
 Why a process and not a thread: parsing cells and storing rows are both Python, and Python runs one
 thread at a time; a 1M-row workbook kept one core busy and the other mostly idle. Split in two
@@ -8,9 +10,10 @@ processes, the reading half runs on the other core (300,000 households: see benc
 Small files are read in the importing process: starting a process costs about a second.
 
 The two talk through a pipe of their own (not stdout, which anything may print to): the request
-(file, options, language) goes in on stdin; each message back is an 8-byte length and a pickle of a
-list of events, in the order the reader produced them. A row travels as `(number, values, extra,
-failed)` with its values as a tuple in the sheet's column order; everything else is a tagged tuple.
+(file, options, scope, divisions, language) goes in on stdin; each message back is an 8-byte length
+and a pickle of a list of events, in the order the reader produced them. A parsed row travels as
+`(number, values, extra, failed)` with its values as a tuple in the sheet's column order, a checked
+row as `(number, record)`; everything else is a tagged tuple.
 If the reader fails or dies, the import fails as an internal error and stores nothing, like any
 other failure in the middle of an import.
 """
@@ -31,8 +34,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone, translation
 
-from lookback.registry.importers.base import Context, Options, Row
+from lookback.registry.importers.base import Context, Row
 from lookback.registry.importers.headers import KindSpec, SheetPlan, recognise
+from lookback.registry.importers.places import DivisionResolver
 
 # Files at least this big are read in a reader process (a 10,000-household workbook is about 4 MB).
 MIN_BYTES = 4_000_000
@@ -59,8 +63,10 @@ def wanted(path: Path) -> bool:
 # the importing side ------------------------------------------------------------------------------------
 
 
-def read_file(path: Path, options: Options, specs: list[KindSpec], out: Any) -> None:
+def read_file(path: Path, ctx: Context, specs: list[KindSpec], out: Any) -> None:
     """Run the reader process on `path` and replay what it finds into `out` (an `engine.SheetOutput`)."""
+    from lookback.registry.importers.places import division_rows
+
     read_end, write_end = os.pipe()
     # The same settings and the same import path as this process (tests run with their own settings).
     path_entries = [entry for entry in sys.path if entry]
@@ -82,7 +88,13 @@ def read_file(path: Path, options: Options, specs: list[KindSpec], out: Any) -> 
     stream = os.fdopen(read_end, "rb", buffering=1 << 20)
     try:
         assert process.stdin is not None
-        request = {"path": str(path), "options": options, "language": translation.get_language() or "zh-hans"}
+        request = {
+            "path": str(path),
+            "options": ctx.options,
+            "scope_prefix": ctx.scope_prefix,
+            "divisions": division_rows(),  # a few thousand rows: households' places are found in the reader
+            "language": translation.get_language() or "zh-hans",
+        }
         process.stdin.write(pickle.dumps(request))
         process.stdin.close()
         _replay(stream, specs, out)
@@ -131,6 +143,8 @@ def _replay(stream: IO[bytes], specs: list[KindSpec], out: Any) -> None:
                 out.progress(event[1])
             elif number == "finish":
                 out.finish()
+            elif number == "touch":  # the places the reader's checked rows lie in
+                out.touch(event[1])
             elif number == "sheets":
                 out.sheets(event[1])
             elif number == "done":
@@ -150,11 +164,11 @@ def _fields(plan: SheetPlan) -> list[Any]:
 class _Pipe:
     """`engine.SheetOutput` of the reader process: events batched into the pipe."""
 
-    def __init__(self, stream: IO[bytes], options: Options) -> None:
+    def __init__(self, stream: IO[bytes], request: dict[str, Any]) -> None:
         self.stream = stream
         self.events: list[tuple] = []
         self.width = 0
-        self.ctx = _ReaderContext(self, options)
+        self.ctx = _ReaderContext(self, request)
         self.build: Callable[[Row], dict[str, Any] | None] | None = None
 
     def send(self) -> None:
@@ -214,6 +228,8 @@ class _Pipe:
         self.events.append(("progress", percent))
 
     def finish(self) -> None:
+        if self.ctx.common_prefix is not None:
+            self.events.append(("touch", self.ctx.common_prefix))
         self.events.append(("finish",))
         self.send()
 
@@ -221,9 +237,16 @@ class _Pipe:
 class _ReaderContext(Context):
     """The context an importer's `build` sees in the reader process: its issues go down the pipe."""
 
-    def __init__(self, pipe: _Pipe, options: Options) -> None:
-        super().__init__(user=None, scope_prefix="", batch_id=None, now=timezone.now(), options=options)
+    def __init__(self, pipe: _Pipe, request: dict[str, Any]) -> None:
+        super().__init__(
+            user=None,
+            scope_prefix=request["scope_prefix"],
+            batch_id=None,
+            now=timezone.now(),
+            options=request["options"],
+        )
         self.pipe = pipe
+        self._resolver = DivisionResolver(request["divisions"])
 
     def error(self, sheet: str, row: int | None, column: str, value: Any, reason: str) -> None:
         self.pipe.error(sheet, row, column, value, reason)
@@ -236,7 +259,7 @@ def main(fd: int) -> None:
     gc.disable()  # millions of short-lived cells and few cycles, as in the importing process
     request = pickle.load(sys.stdin.buffer)
     with os.fdopen(fd, "wb", buffering=1 << 20) as stream:
-        out = _Pipe(stream, request["options"])
+        out = _Pipe(stream, request)
         try:
             translation.activate(request["language"])
             from lookback.registry.importers.engine import candidate_specs, read_file
