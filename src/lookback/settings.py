@@ -6,6 +6,7 @@ DEBUG             0/1 (default 0)
 ALLOWED_HOSTS     comma-separated (default localhost,127.0.0.1)
 LOOKBACK_DATA_DIR uploaded and generated files, the default SQLite database
 LOOKBACK_HTTPS    1 (default) sends secure cookies, HSTS and redirects to HTTPS; 0 for a plain-HTTP demo
+LOOKBACK_IMPORT_READER_PROCESS  1 (default): files of 4 MB or more are read in a second process; 0: in one
 """
 
 import os
@@ -173,6 +174,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 HTTPS = _flag("LOOKBACK_HTTPS", not DEBUG)
+# A large import file is read and checked in a second process, on the other core
+# (registry/importers/reader_process.py). Off: everything in the importing process, on one core.
+IMPORT_READER_PROCESS = _flag("LOOKBACK_IMPORT_READER_PROCESS", True)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS

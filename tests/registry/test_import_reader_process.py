@@ -182,3 +182,9 @@ def test_a_township_officer_through_the_reader_process_is_held_to_the_township(
     monkeypatch.setattr(reader_process, "MIN_BYTES", 0)
     stored = run(good)  # no user: filed under the place its rows share
     assert stored.status == "stored" and stored.division_code.startswith(f.SONGKOU[:9])
+
+
+def test_the_reader_process_can_be_switched_off(tmp_path, settings, in_reader_process):
+    settings.IMPORT_READER_PROCESS = False  # LOOKBACK_IMPORT_READER_PROCESS=0
+    batch = run(write_csv(tmp_path / "户.csv", table([household_row("O1")])))
+    assert batch.status == "stored" and in_reader_process == []

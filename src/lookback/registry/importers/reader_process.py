@@ -52,7 +52,7 @@ class ReaderFailed(RuntimeError):
 
 
 def wanted(path: Path) -> bool:
-    if not getattr(settings, "IMPORT_READER_PROCESS", True) or not sys.executable:
+    if not settings.IMPORT_READER_PROCESS or not sys.executable:
         return False
     try:
         return path.stat().st_size >= MIN_BYTES
