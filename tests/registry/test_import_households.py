@@ -265,6 +265,14 @@ def test_dry_run_validates_and_writes_nothing(tmp_path):
     assert not ImportBatch.objects.exists()
 
 
+class _Statements(list):
+    """An execute wrapper (`connection.execute_wrapper`) that remembers the SQL of every statement."""
+
+    def __call__(self, execute, sql, params, many, context):
+        self.append(sql)
+        return execute(sql, params, many, context)
+
+
 def _indexes() -> set[str]:
     from django.db import connection
 
@@ -285,14 +293,10 @@ def test_a_large_file_is_stored_with_its_indexes_dropped_and_built_again(tmp_pat
 
     monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
     before = _indexes()
-    statements: list[str] = []
-
-    def remember(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
+    statements = _Statements()
 
     rows = [household_row(f"H{n}") for n in range(3)]
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         batch = run(write_csv(tmp_path / "h.csv", table(rows)))
     assert batch.rows_new == 3
     dropped = [s for s in statements if s.startswith("DROP INDEX")]
@@ -315,13 +319,9 @@ def test_a_table_grown_by_a_large_file_is_analysed_before_commit(tmp_path, monke
     from lookback.registry.importers import store
 
     monkeypatch.setattr(store, "ANALYSE_MIN_ROWS", 2)
-    statements: list[str] = []
+    statements = _Statements()
 
-    def remember(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         run(write_csv(tmp_path / "one.csv", table([household_row("H1")])))
         run(write_csv(tmp_path / "two.csv", table([household_row("H2"), household_row("H3")])))
     analysed = [sql for sql in statements if sql.startswith("ANALYZE")]
@@ -372,14 +372,10 @@ def test_a_first_load_drops_the_members_foreign_key_to_households_and_adds_it_ba
     monkeypatch.setattr(store, "DEFER_MIN_SHARE", 0)  # ids left by earlier tests must not matter
     before = _constraints("registry_member")
     assert ("registry_household", "id") in [fk for _, fk, _ in before.values()]
-    statements: list[str] = []
-
-    def remember(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
+    statements = _Statements()
 
     sheets = {"户": table([household_row(f"H{n}") for n in range(3)]), "人": table([member_row("H1", "M1")])}
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         batch = run(write_xlsx(tmp_path / "good.xlsx", sheets))
     assert batch.status == "stored", batch.errors
     dropped = [s for s in statements if "DROP CONSTRAINT" in s and "_fk_" in s]
@@ -399,7 +395,7 @@ def test_a_first_load_drops_the_members_foreign_key_to_households_and_adds_it_ba
         "人": table([member_row("N1", "M9")]),
         "人2": table([member_row("H404", "M10")]),
     }
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         rejected = run(write_xlsx(tmp_path / "bad.xlsx", bad))
     assert rejected.status == "rejected"
     assert len([s for s in statements if "DROP CONSTRAINT" in s and "_fk_" in s]) == (connection.vendor == "postgresql")
@@ -418,14 +414,10 @@ def test_a_first_load_into_empty_tables_drops_their_lookup_indexes_and_unique_co
     monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
     monkeypatch.setattr(store, "DEFER_MIN_SHARE", 0)
     before = {t: _constraints(t) for t in ("registry_household", "registry_member")}
-    statements: list[str] = []
-
-    def remember(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
+    statements = _Statements()
 
     sheets = {"户": table([household_row(f"H{n}") for n in range(3)]), "人": table([member_row("H1", "M1")])}
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         batch = run(write_xlsx(tmp_path / "good.xlsx", sheets))
     assert batch.status == "stored", batch.errors
     dropped = " ".join(s for s in statements if s.startswith("DROP INDEX"))
@@ -464,11 +456,7 @@ def test_a_first_load_into_empty_tables_does_not_look_for_existing_rows(tmp_path
     monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
     monkeypatch.setattr(store, "DEFER_MIN_SHARE", 0)
     monkeypatch.setattr(base, "CHUNK", 3)
-    statements: list[str] = []
-
-    def remember(execute, sql, params, many, context):
-        statements.append(sql)
-        return execute(sql, params, many, context)
+    statements = _Statements()
 
     def lookups() -> int:
         return len(
@@ -478,7 +466,7 @@ def test_a_first_load_into_empty_tables_does_not_look_for_existing_rows(tmp_path
     houses = table([household_row(f"H{n}") for n in range(7)])
     members = table([member_row(f"H{n}", f"M{n}-{k}") for n in range(7) for k in range(2)])
     path = write_xlsx(tmp_path / "first.xlsx", {"户": houses, "人": members})
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         batch = run(path)
     assert batch.status == "stored", batch.errors
     assert (batch.rows_new, Member.objects.count()) == (21, 14)
@@ -487,7 +475,7 @@ def test_a_first_load_into_empty_tables_does_not_look_for_existing_rows(tmp_path
         assert any("setval" in s for s in statements)
     later = f.make_household(f.SONGKOU_VILLAGE, household_no="LATER")  # the sequence is past the file's ids
     assert later.pk > max(Household.objects.exclude(pk=later.pk).values_list("pk", flat=True))
-    with connection.execute_wrapper(remember):
+    with connection.execute_wrapper(statements):
         again = run(path)
     assert (again.rows_new, again.rows_updated, again.rows_unchanged) == (0, 0, 21)
     assert lookups() >= 5  # 14 members in chunks of 3

@@ -36,7 +36,7 @@ from django.utils import timezone, translation
 
 from lookback.registry.importers.base import Context, Row
 from lookback.registry.importers.headers import KindSpec, SheetPlan, recognise
-from lookback.registry.importers.places import DivisionResolver
+from lookback.registry.importers.places import DivisionResolver, division_rows
 
 # Files at least this big are read in a reader process (a 10,000-household workbook is about 4 MB).
 MIN_BYTES = 4_000_000
@@ -65,8 +65,6 @@ def wanted(path: Path) -> bool:
 
 def read_file(path: Path, ctx: Context, specs: list[KindSpec], out: Any) -> None:
     """Run the reader process on `path` and replay what it finds into `out` (an `engine.SheetOutput`)."""
-    from lookback.registry.importers.places import division_rows
-
     read_end, write_end = os.pipe()
     # The same settings and the same import path as this process (tests run with their own settings).
     path_entries = [entry for entry in sys.path if entry]
