@@ -6,9 +6,14 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.contrib.sessions.models import Session
+from django.http import HttpResponse
 from django.utils import timezone
 
+from lookback.accounts.middleware import REFRESHED_KEY, SlidingSessionMiddleware
 from lookback.accounts.roles import Role
 from tests import factories as f
 
@@ -101,7 +106,7 @@ def test_logout_is_post_only_and_ends_the_session(client, county_user):
 def test_session_expiry_settings(client, county_user):
     assert settings.SESSION_COOKIE_AGE == 8 * 3600
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE is True
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_REFRESH_SECONDS == 300
     assert settings.SESSION_COOKIE_HTTPONLY is True
     _login(client, "yt-county", PASSWORD)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
@@ -137,3 +142,60 @@ def test_logged_in_user_visiting_login_is_sent_home(client, county_user):
     client.force_login(county_user)
     response = client.get("/login/")
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def _age_last_refresh(client, seconds: int) -> None:
+    session = client.session
+    session[REFRESHED_KEY] = session[REFRESHED_KEY] - seconds
+    session.save()
+
+
+def test_polling_does_not_write_the_session_every_request(client, county_user):
+    _login(client, "yt-county", PASSWORD)
+    client.get("/")  # the first request after sign-in records the refresh
+    Session.objects.update(expire_date=timezone.now() + timedelta(minutes=5))
+    for _ in range(3):
+        assert client.get("/").status_code == 200
+    # Within SESSION_REFRESH_SECONDS the row is left alone: no write per poll.
+    remaining = Session.objects.get().expire_date - timezone.now()
+    assert remaining < timedelta(minutes=6)
+    # Once the interval has passed, the next request pushes the expiry back to the full eight hours.
+    _age_last_refresh(client, settings.SESSION_REFRESH_SECONDS)
+    Session.objects.update(expire_date=timezone.now() + timedelta(minutes=5))
+    assert client.get("/").status_code == 200
+    assert Session.objects.get().expire_date - timezone.now() > timedelta(hours=7, minutes=59)
+
+
+def test_a_refresh_that_cannot_be_written_does_not_fail_the_page(client, county_user, monkeypatch, caplog):
+    # What SQLite does while an import holds its write lock: the session save times out.
+    _login(client, "yt-county", PASSWORD)
+    client.get("/")
+    _age_last_refresh(client, settings.SESSION_REFRESH_SECONDS)
+
+    def locked(self, must_create=False):
+        raise UpdateError
+
+    monkeypatch.setattr(SessionStore, "save", locked)
+    response = client.get("/")
+    assert response.status_code == 200 and "退出" in response.content.decode()
+    assert "Cookie" in response["Vary"]
+    assert "session expiry not refreshed" in caplog.text
+    # The session is still valid afterwards.
+    monkeypatch.undo()
+    assert client.get("/").status_code == 200
+
+
+def test_a_changed_session_that_cannot_be_written_still_fails(county_user, rf, monkeypatch):
+    # A change the request made (not just the expiry) must not be lost silently: Django's 400 stands.
+    def locked(self, must_create=False):
+        raise UpdateError
+
+    request = rf.get("/")
+    middleware = SlidingSessionMiddleware(lambda request: HttpResponse("ok"))
+    middleware.process_request(request)
+    request.session["filter"] = "永泰县"
+    request.session.save()
+    request.session["filter"] = "闽清县"
+    monkeypatch.setattr(SessionStore, "save", locked)
+    with pytest.raises(SessionInterrupted):
+        middleware.process_response(request, HttpResponse("ok"))
