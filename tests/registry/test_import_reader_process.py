@@ -188,3 +188,33 @@ def test_the_reader_process_can_be_switched_off(tmp_path, settings, in_reader_pr
     settings.IMPORT_READER_PROCESS = False  # LOOKBACK_IMPORT_READER_PROCESS=0
     batch = run(write_csv(tmp_path / "户.csv", table([household_row("O1")])))
     assert batch.status == "stored" and in_reader_process == []
+
+
+def test_the_reader_never_waits_for_the_importing_side(tmp_path):
+    """The importing side takes the reader's messages off the pipe as they come (a thread), so the reader
+    goes on while a chunk is being stored: here it writes several pipes' worth while nobody asks for one."""
+    import os
+    import threading
+
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(read_end, "rb", buffering=1 << 20)
+    receiver = reader_process._Receiver(stream)
+    receiver.start()
+    messages = [bytes([n]) * 200_000 for n in range(10)]  # 2 MB; a pipe holds 64 KB
+
+    def write() -> None:
+        with os.fdopen(write_end, "wb") as pipe:
+            for message in messages:
+                pipe.write(reader_process._FRAME.pack(len(message)) + message)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(timeout=20)
+    assert not writer.is_alive(), "the reader had to wait until the importing side asked for its rows"
+    assert [receiver.get() for _ in messages] == messages
+    # The pipe ended without the reader's "done": the import fails rather than store half a file.
+    with pytest.raises(reader_process.ReaderFailed):
+        receiver.get()
+    receiver.stop()
+    stream.close()
+    assert not receiver.is_alive()

@@ -70,8 +70,8 @@ def test_a_failed_write_on_the_writer_thread_stores_nothing_of_the_file(tmp_path
     taken = Member.objects.order_by("id").first().pk
     reserve = store.TableWriter.reserve_ids
 
-    def clashing(self, count):
-        ids = reserve(self, count)
+    def clashing(self, count, ahead=0):
+        ids = reserve(self, count, ahead)
         return [taken, *ids[1:]] if self.model is Member and ids else ids  # a primary key already used
 
     monkeypatch.setattr(store.TableWriter, "reserve_ids", clashing)
@@ -207,3 +207,33 @@ def test_a_dangling_foreign_key_fails_the_import_and_stores_nothing(tmp_path, mo
     again = run(_workbook(tmp_path, "D", households=3))
     assert again.status == "stored", again.errors
     assert (Household.objects.count(), Member.objects.count()) == (3, 6)
+
+
+def test_writes_queued_behind_the_main_thread_are_bounded(tmp_path, monkeypatch):
+    """The main thread goes on while chunks are written behind it, but never more than
+    MAX_QUEUED_WRITES ahead: the rows of queued chunks are held in memory until written."""
+    from django.db import connection
+
+    monkeypatch.setattr(base, "CHUNK", 2)
+    monkeypatch.setattr(store, "MAX_QUEUED_WRITES", 2)
+    # A first load into empty tables: no query per chunk that would wait for the writes anyway.
+    monkeypatch.setattr(store, "DEFER_MIN_ROWS", 1)
+    monkeypatch.setattr(store, "DEFER_MIN_SHARE", 0)
+    execute, run_job = store._execute, store.WriteBehind.run
+    queued: list[int] = []
+
+    def slow(raw, statements):
+        time.sleep(0.02)
+        execute(raw, statements)
+
+    def counting(self, job, *args, here=False):
+        run_job(self, job, *args, here=here)
+        queued.append(len(self._pending))
+
+    monkeypatch.setattr(store, "_execute", slow)
+    monkeypatch.setattr(store.WriteBehind, "run", counting)
+    batch = run(_workbook(tmp_path, "Q", households=15))
+    assert batch.status == "stored", batch.errors
+    assert Member.objects.count() == 30 and Member.history.count() == 30
+    # SQLite inserts on the main thread, after what is queued: at most a chunk's history rows wait.
+    assert max(queued) == (2 if connection.vendor == "postgresql" else 1)

@@ -196,6 +196,7 @@ class SheetImporter:
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
         self.seen: dict[Any, int] = {}
         self.expected_rows = 0  # the sheet's row count, where the reader knows it
+        self.inserted: dict[type, int] = {}  # new rows of this sheet so far, by model
         self._field_plans: dict[type, tuple[set[str], dict[str, Any], dict[str, Callable[[], Any]], Callable]] = {}
 
     # helpers for subclasses --------------------------------------------------------------------------
@@ -373,7 +374,10 @@ class SheetImporter:
                 counts.unchanged += 1
             result.append(merged)
         counts.new += len(inserts)
-        ids = writer.reserve_ids(len(inserts)) if self.ctx.storing else [-1] * len(inserts)
+        done = self.inserted.get(model, 0)
+        self.inserted[model] = done + len(inserts)
+        ahead = max(self.expected_rows - done, 0)  # a hint for reserving ids: the rest of the sheet
+        ids = writer.reserve_ids(len(inserts), ahead=ahead) if self.ctx.storing else [-1] * len(inserts)
         for record, pk in zip(inserts, ids, strict=True):
             record["id"] = pk
         if self.ctx.storing:

@@ -27,6 +27,11 @@ from django.db import connection, models
 from lookback.core.bulkload import build_indexes, constraint_checks_flushed, plain_indexes
 
 _CHUNK = 5000
+# Ids reserved at most at once ahead of need (PostgreSQL, a table the import fills from empty). Ids an
+# import does not use are skipped, as after any rolled-back insert.
+ID_BLOCK = 200_000
+# Writes queued behind the main thread at most; beyond, it waits for the oldest (memory stays bounded).
+MAX_QUEUED_WRITES = 6
 
 # sqlite3 has an adapter for int but none for bool, a subclass of int: for each bool parameter it first
 # looks for `__adapt__` and `__conform__` (two failed attribute lookups, each raising and clearing an
@@ -168,25 +173,37 @@ class TableWriter:
                 f.attname for f in self.history_model._meta.concrete_fields if f.name not in skip and f.name != "id"
             ]
         self._next_id: int | None = None
+        self._block = [0, 0]  # ids reserved ahead and not handed out yet: [first, end)
         self.inserted = 0  # rows inserted by this writer (for fresh planner statistics afterwards)
         self._analysed_at = 0  # `inserted` when the table was last analysed
 
     # ids ---------------------------------------------------------------------------------------------
-    def reserve_ids(self, count: int) -> list[int]:
+    def reserve_ids(self, count: int, ahead: int = 0) -> list[int]:
+        """`count` ids for new rows. `ahead`: how many new rows the sheet is still expected to bring,
+        these included (a hint; 0 if unknown)."""
         if count == 0:
             return []
+        if self._block[1] - self._block[0] >= count:
+            first = self._block[0]
+            self._block[0] += count
+            return list(range(first, first + count))
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 if self.table in self.fresh:
                     # The import holds the table exclusively, so no one else's INSERT draws from its
-                    # sequence meanwhile: one call moves it past the whole block (5,000 nextval calls
-                    # took 26 ms a chunk, waited for by the main thread).
+                    # sequence meanwhile: one call moves it past a block of ids for this and the next
+                    # chunks. A query per chunk would wait for the chunks written behind (every query
+                    # does), and the main thread, and with it the reader process, would stand still
+                    # while the server stores each chunk and its history rows.
+                    size = max(count, min(ahead, ID_BLOCK))
                     cursor.execute(
                         "SELECT setval(s::regclass, nextval(s::regclass) + %s) FROM pg_get_serial_sequence(%s, 'id') s",
-                        [count - 1, self.table],
+                        [size - 1, self.table],
                     )
                     last = cursor.fetchone()[0]
-                    return list(range(last - count + 1, last + 1))
+                    first = last - size + 1
+                    self._block = [first + count, last + 1]
+                    return list(range(first, first + count))
                 cursor.execute(
                     "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                     [self.table, count],
@@ -428,6 +445,14 @@ class WriteBehind:
             return
         if not self._failed:
             self._pending.append(self._executor.submit(self._guarded, job, raw, args))
+            if len(self._pending) > MAX_QUEUED_WRITES:
+                self._settle(self._pending.pop(0))
+
+    def _settle(self, future: Future) -> None:
+        error = future.exception()
+        if error is not None:
+            with connection.wrap_database_errors:
+                raise error
 
     def _guarded(self, job: Callable[..., None], raw: Any, args: tuple) -> None:
         if self._failed:
@@ -442,10 +467,7 @@ class WriteBehind:
         """Wait until every write queued so far is done; raise the first failure."""
         pending, self._pending = self._pending, []
         for future in pending:
-            error = future.exception()
-            if error is not None:
-                with connection.wrap_database_errors:
-                    raise error
+            self._settle(future)
 
     def _before_query(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
         if self._pending:
@@ -559,9 +581,9 @@ class IndexDeferral:
     def restore(self) -> None:
         if not self.saved:
             return
+        statements, self.saved = self.saved, []
         with connection.cursor() as cursor:
-            build_indexes(cursor, self.saved)
-        self.saved = []
+            build_indexes(cursor, statements)
 
 
 # A table that grew by this many rows is analysed before the import commits (PostgreSQL): until the
