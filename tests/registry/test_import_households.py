@@ -440,9 +440,35 @@ def test_a_first_load_into_empty_tables_drops_their_lookup_indexes_and_unique_co
         "人": table([member_row("D1", "M1")]),
         "人2": table([member_row("D1", "M1", 证件号码=valid_id(seq=77))]),
     }
-    failed = run(write_xlsx(tmp_path / "twice.xlsx", twice))
-    assert failed.status == "failed" and not Household.objects.exists() and not Member.objects.exists()
+    rejected = run(write_xlsx(tmp_path / "twice.xlsx", twice))
+    assert rejected.status == "rejected" and not Household.objects.exists() and not Member.objects.exists()
+    assert [(e["sheet"], e["row"], e["column"]) for e in rejected.errors] == [("人2", 2, "人编号")]
     assert {t: _constraints(t) for t in before} == before
+
+
+@pytest.mark.parametrize("through_reader", [False, True], ids=["in-process", "reader-process"])
+def test_a_key_in_two_sheets_of_one_file_is_a_named_error(tmp_path, monkeypatch, through_reader):
+    """A workbook with a household sheet per township that lists one household twice: the second is
+    reported at its cell, naming the sheet and row that had it first, and nothing is stored (it was an
+    internal error from the database's unique constraint, or a silent update by the later sheet)."""
+    from lookback.registry.importers import reader_process
+
+    if through_reader:
+        monkeypatch.setattr(reader_process, "MIN_BYTES", 0)
+    sheets = {
+        "城关镇": table([household_row("T1"), household_row("T2")]),
+        "葛岭镇": table([household_row("T3"), household_row("T1", 户主姓名="另一人")]),
+        "人": table([member_row("T1", "P1"), member_row("T3", "P1", 证件号码=valid_id(seq=55))]),
+    }
+    batch = run(write_xlsx(tmp_path / "townships.xlsx", sheets))
+    assert batch.status == "rejected"
+    assert [(e["sheet"], e["row"], e["column"], e["value"]) for e in batch.errors] == [
+        ("葛岭镇", 3, "户编号", "T1"),
+        ("人", 3, "人编号", "P1"),
+    ]
+    assert batch.errors[0]["reason"] == "户编号在本文件中重复（工作表“城关镇”第 2 行已有）"
+    assert batch.errors[1]["reason"] == "人编号在本表中重复（第 2 行已有）"
+    assert not Household.objects.exists() and not Member.objects.exists()
 
 
 def test_a_first_load_into_empty_tables_does_not_look_for_existing_rows(tmp_path, monkeypatch):

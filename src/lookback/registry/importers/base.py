@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext
@@ -92,6 +92,8 @@ class Context:
     snapshot: Any = None
     common_prefix: str | None = None  # the longest code prefix shared by every stored row's place
     progress: Callable[[int], None] | None = None
+    seen_keys: dict[str, dict[Any, int]] = field(default_factory=dict)  # SheetImporter.first_seen
+    sheet_names: list[str] = field(default_factory=list)  # of the sheets given an importer, in order
     indexes: IndexDeferral = field(default_factory=IndexDeferral)
     behind: WriteBehind = field(default_factory=WriteBehind)  # threaded inside its `with` only
     _writers: dict[type, TableWriter] = field(default_factory=dict)
@@ -166,6 +168,15 @@ def _text(value: Any) -> str:
     return shown(value)
 
 
+class Earlier(NamedTuple):
+    """Where a key was seen first: the sheet, the row as the spreadsheet shows it, and whether that
+    sheet is the one being read."""
+
+    sheet: str
+    row: int
+    here: bool
+
+
 @dataclass(slots=True)
 class Row:
     """A parsed data row: its spreadsheet row number, parsed values by field, unknown columns."""
@@ -194,7 +205,11 @@ class SheetImporter:
         self.mapped = {column.field for _, column in plan.mapping if column.field}
         self.pending: list[tuple[Row, dict[str, Any]]] = []
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
-        self.seen: dict[Any, int] = {}
+        # Keys seen in this file's sheets of this kind (`first_seen`); department lists share one.
+        kind = plan.kind.code.partition(":")[0] if plan.kind is not None else ""
+        self.seen: dict[Any, int] = ctx.seen_keys.setdefault(kind, {})
+        self.ordinal = len(ctx.sheet_names)
+        ctx.sheet_names.append(plan.sheet)
         self.expected_rows = 0  # the sheet's row count, where the reader knows it
         self.inserted: dict[type, int] = {}  # new rows of this sheet so far, by model
         self._field_plans: dict[type, tuple[set[str], dict[str, Any], dict[str, Callable[[], Any]], Callable]] = {}
@@ -235,11 +250,29 @@ class SheetImporter:
     def has(self, field_name: str) -> bool:
         return field_name in self.mapped
 
-    def first_seen(self, key: Any, row: Row) -> int | None:
-        """The row number where `key` first appeared in this sheet, or None (and remember it)."""
-        number = row.number
-        earlier = self.seen.setdefault(key, number)
-        return None if earlier == number else earlier
+    def first_seen(self, key: Any, row: Row) -> Earlier | None:
+        """Where `key` first appeared in this file's sheets of this kind, or None (and remember it).
+
+        One dict per kind for the whole file, its values the sheet's ordinal and the row number in one
+        int (no more memory than a dict per sheet): a 户编号 in two household sheets of one workbook is
+        the same error as twice in one sheet, and is named as such, not left to the database's unique
+        constraint (an internal error that named no cell)."""
+        mark = self.ordinal << 32 | row.number
+        earlier = self.seen.setdefault(key, mark)
+        if earlier == mark:
+            return None
+        ordinal = earlier >> 32
+        return Earlier(self.ctx.sheet_names[ordinal], earlier & 0xFFFFFFFF, here=ordinal == self.ordinal)
+
+    def repeated(self, what: str, earlier: Earlier) -> str:
+        """The reason for a key seen before: "户编号在本表中重复（第 3 行已有）", or naming the other sheet."""
+        if earlier.here:
+            return gettext("%(what)s在本表中重复（第 %(row)s 行已有）") % {"what": what, "row": earlier.row}
+        return gettext("%(what)s在本文件中重复（工作表“%(sheet)s”第 %(row)s 行已有）") % {
+            "what": what,
+            "sheet": earlier.sheet,
+            "row": earlier.row,
+        }
 
     def column_header(self, field_name: str) -> str:
         for _, column in self.plan.mapping:

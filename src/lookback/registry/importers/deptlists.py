@@ -211,9 +211,7 @@ class DeptListImporter(SheetImporter):
             return
         earlier = self.first_seen((kind, id_number), row)
         if earlier is not None:
-            self.error(
-                row, "证件号码", id_number, gettext("同一名单中证件号码重复（第 %(row)s 行已有）") % {"row": earlier}
-            )
+            self.error(row, "证件号码", id_number, self.repeated(gettext("同一名单中的证件号码"), earlier))
             return
         warning = cells.id_number_warning(id_number)
         if warning:

@@ -63,7 +63,7 @@ class HelperImporter(SheetImporter):
                 row,
                 "帮扶责任人",
                 name,
-                gettext("同一帮扶责任人与同一户在本表中重复（第 %(row)s 行已有）") % {"row": earlier},
+                self.repeated(gettext("同一帮扶责任人与同一户"), earlier),
             )
             return
         warning = cells.id_number_warning(id_number)

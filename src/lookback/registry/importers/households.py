@@ -90,7 +90,7 @@ class HouseholdImporter(SheetImporter):
             return None
         earlier = self.first_seen(number, row)
         if earlier is not None:
-            self.error(row, "户编号", number, gettext("户编号在本表中重复（第 %(row)s 行已有）") % {"row": earlier})
+            self.error(row, "户编号", number, self.repeated(gettext("户编号"), earlier))
             return None
         place = self.place(row)
         if place is None:

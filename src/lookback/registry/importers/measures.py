@@ -52,7 +52,7 @@ class MeasureImporter(SheetImporter):
                 row,
                 "措施内容",
                 values["content"],
-                gettext("同一户的同一措施在本表中重复（第 %(row)s 行已有）") % {"row": earlier},
+                self.repeated(gettext("同一户的同一措施"), earlier),
             )
             return
         record = self.fields_of(Measure, values)

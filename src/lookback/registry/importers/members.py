@@ -92,7 +92,7 @@ class MemberImporter(SheetImporter):
                 row,
                 column,
                 key[1],
-                gettext("%(column)s在本表中重复（第 %(row)s 行已有）") % {"column": column, "row": earlier},
+                self.repeated(column, earlier),
             )
             return None
         warning = cells.id_number_warning(id_number)

@@ -63,7 +63,7 @@ class VisitImporter(SheetImporter):
                 row,
                 "走访时间",
                 values["visited_at"],
-                gettext("同一户同一帮扶责任人同一时间的走访在本表中重复（第 %(row)s 行已有）") % {"row": earlier},
+                self.repeated(gettext("同一户同一帮扶责任人同一时间的走访"), earlier),
             )
             return
         record = self.fields_of(Visit, values)
