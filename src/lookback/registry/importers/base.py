@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext
@@ -92,7 +92,7 @@ class Context:
     snapshot: Any = None
     common_prefix: str | None = None  # the longest code prefix shared by every stored row's place
     progress: Callable[[int], None] | None = None
-    seen_keys: dict[str, dict[Any, int]] = field(default_factory=dict)  # SheetImporter.first_seen
+    seen_keys: dict[str, dict[Any, int]] = field(default_factory=dict)  # SheetImporter.repeated
     sheet_names: list[str] = field(default_factory=list)  # of the sheets given an importer, in order
     indexes: IndexDeferral = field(default_factory=IndexDeferral)
     behind: WriteBehind = field(default_factory=WriteBehind)  # threaded inside its `with` only
@@ -168,15 +168,6 @@ def _text(value: Any) -> str:
     return shown(value)
 
 
-class Earlier(NamedTuple):
-    """Where a key was seen first: the sheet, the row as the spreadsheet shows it, and whether that
-    sheet is the one being read."""
-
-    sheet: str
-    row: int
-    here: bool
-
-
 @dataclass(slots=True)
 class Row:
     """A parsed data row: its spreadsheet row number, parsed values by field, unknown columns."""
@@ -205,7 +196,7 @@ class SheetImporter:
         self.mapped = {column.field for _, column in plan.mapping if column.field}
         self.pending: list[tuple[Row, dict[str, Any]]] = []
         self.deferred: list[tuple[Row, dict[str, Any]]] = []
-        # Keys seen in this file's sheets of this kind (`first_seen`); department lists share one.
+        # Keys seen in this file's sheets of this kind (`repeated`); department lists share one.
         kind = plan.kind.code.partition(":")[0] if plan.kind is not None else ""
         self.seen: dict[Any, int] = ctx.seen_keys.setdefault(kind, {})
         self.ordinal = len(ctx.sheet_names)
@@ -250,8 +241,10 @@ class SheetImporter:
     def has(self, field_name: str) -> bool:
         return field_name in self.mapped
 
-    def first_seen(self, key: Any, row: Row) -> Earlier | None:
-        """Where `key` first appeared in this file's sheets of this kind, or None (and remember it).
+    def repeated(self, key: Any, row: Row, column: str, value: Any, what: str) -> bool:
+        """Whether `key` appeared before in this file's sheets of this kind; if so, the error is reported
+        at the row's `column`: "户编号在本表中重复（第 3 行已有）", or naming the other sheet and row.
+        `what` is an untranslated message id (`gettext_noop`): translated only for an error, not per row.
 
         One dict per kind for the whole file, its values the sheet's ordinal and the row number in one
         int (no more memory than a dict per sheet): a 户编号 in two household sheets of one workbook is
@@ -260,19 +253,18 @@ class SheetImporter:
         mark = self.ordinal << 32 | row.number
         earlier = self.seen.setdefault(key, mark)
         if earlier == mark:
-            return None
-        ordinal = earlier >> 32
-        return Earlier(self.ctx.sheet_names[ordinal], earlier & 0xFFFFFFFF, here=ordinal == self.ordinal)
-
-    def repeated(self, what: str, earlier: Earlier) -> str:
-        """The reason for a key seen before: "户编号在本表中重复（第 3 行已有）", or naming the other sheet."""
-        if earlier.here:
-            return gettext("%(what)s在本表中重复（第 %(row)s 行已有）") % {"what": what, "row": earlier.row}
-        return gettext("%(what)s在本文件中重复（工作表“%(sheet)s”第 %(row)s 行已有）") % {
-            "what": what,
-            "sheet": earlier.sheet,
-            "row": earlier.row,
-        }
+            return False
+        ordinal, number = earlier >> 32, earlier & 0xFFFFFFFF
+        if ordinal == self.ordinal:
+            reason = gettext("%(what)s在本表中重复（第 %(row)s 行已有）") % {"what": gettext(what), "row": number}
+        else:
+            reason = gettext("%(what)s在本文件中重复（工作表“%(sheet)s”第 %(row)s 行已有）") % {
+                "what": gettext(what),
+                "sheet": self.ctx.sheet_names[ordinal],
+                "row": number,
+            }
+        self.error(row, column, value, reason)
+        return True
 
     def column_header(self, field_name: str) -> str:
         for _, column in self.plan.mapping:

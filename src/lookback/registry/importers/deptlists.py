@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from lookback.core import codes
 from lookback.registry.importers import cells
@@ -209,9 +209,7 @@ class DeptListImporter(SheetImporter):
         if not id_number:
             self.error(row, "证件号码", "", gettext("证件号码为空"))
             return
-        earlier = self.first_seen((kind, id_number), row)
-        if earlier is not None:
-            self.error(row, "证件号码", id_number, self.repeated(gettext("同一名单中的证件号码"), earlier))
+        if self.repeated((kind, id_number), row, "证件号码", id_number, gettext_noop("同一名单中的证件号码")):
             return
         warning = cells.id_number_warning(id_number)
         if warning:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from lookback.registry.importers import cells
 from lookback.registry.importers.base import Counts, Row, SheetImporter
@@ -57,14 +57,7 @@ class HelperImporter(SheetImporter):
         else:
             self.error(row, "帮扶责任人", name, gettext("没有证件号码时，帮扶责任人姓名和联系电话都必须填写"))
             return
-        earlier = self.first_seen((helper_key, household_no), row)
-        if earlier is not None:
-            self.error(
-                row,
-                "帮扶责任人",
-                name,
-                self.repeated(gettext("同一帮扶责任人与同一户"), earlier),
-            )
+        if self.repeated((helper_key, household_no), row, "帮扶责任人", name, gettext_noop("同一帮扶责任人与同一户")):
             return
         warning = cells.id_number_warning(id_number)
         if warning:

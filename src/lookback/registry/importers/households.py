@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from lookback.core import codes
 from lookback.registry.importers import cells
@@ -88,9 +88,7 @@ class HouseholdImporter(SheetImporter):
         if not number:
             self.error(row, "户编号", "", gettext("户编号为空"))
             return None
-        earlier = self.first_seen(number, row)
-        if earlier is not None:
-            self.error(row, "户编号", number, self.repeated(gettext("户编号"), earlier))
+        if self.repeated(number, row, "户编号", number, gettext_noop("户编号")):
             return None
         place = self.place(row)
         if place is None:

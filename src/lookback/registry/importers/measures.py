@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from lookback.core import codes
 from lookback.registry.importers import cells
@@ -46,14 +46,7 @@ class MeasureImporter(SheetImporter):
                 self.error(row, header, "", gettext("%(column)s为空") % {"column": header})
                 return
         key = (values["household_no"], values["measure_type"], values["content"], values.get("start_date"))
-        earlier = self.first_seen(key, row)
-        if earlier is not None:
-            self.error(
-                row,
-                "措施内容",
-                values["content"],
-                self.repeated(gettext("同一户的同一措施"), earlier),
-            )
+        if self.repeated(key, row, "措施内容", values["content"], gettext_noop("同一户的同一措施")):
             return
         record = self.fields_of(Measure, values)
         record["household_no"] = values["household_no"]

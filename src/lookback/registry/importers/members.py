@@ -85,15 +85,8 @@ class MemberImporter(SheetImporter):
             self.error(row, "人编号", "", gettext("人编号和证件号码都为空，无法确定是哪个人"))
             return None
         key = ("no", member_no) if member_no else ("id", id_number)
-        earlier = self.first_seen(key, row)
-        if earlier is not None:
-            column = "人编号" if member_no else "证件号码"
-            self.error(
-                row,
-                column,
-                key[1],
-                self.repeated(column, earlier),
-            )
+        column = "人编号" if member_no else "证件号码"
+        if self.repeated(key, row, column, key[1], column):
             return None
         warning = cells.id_number_warning(id_number)
         if warning:

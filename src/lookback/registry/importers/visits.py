@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from lookback.core import codes
 from lookback.registry.importers import cells
@@ -57,14 +57,8 @@ class VisitImporter(SheetImporter):
                 self.error(row, header, "", gettext("%(column)s为空") % {"column": header})
                 return
         key = (values["household_no"], values["helper_name"], values["visited_at"])
-        earlier = self.first_seen(key, row)
-        if earlier is not None:
-            self.error(
-                row,
-                "走访时间",
-                values["visited_at"],
-                self.repeated(gettext("同一户同一帮扶责任人同一时间的走访"), earlier),
-            )
+        what = gettext_noop("同一户同一帮扶责任人同一时间的走访")
+        if self.repeated(key, row, "走访时间", values["visited_at"], what):
             return
         record = self.fields_of(Visit, values)
         record["household_no"] = values["household_no"]
