@@ -89,6 +89,13 @@ def test_running_batch_polls_its_progress(client, county):
     fragment = client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
     assert "42%" in fragment and "hx-get" in fragment
     assert f'<span id="status-{batch.pk}" hx-swap-oob="true"><span class="badge text-bg-primary">' in fragment
+    assert "正在导入" in fragment
+    # before the first rows (a large workbook's first sheet is still being read) and after the last
+    # (indexes and commit): the bar alone would sit at 0 % or 99 % for many seconds
+    progress_path(batch.pk).write_text("0")
+    assert "正在读取文件" in client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
+    progress_path(batch.pk).write_text("99")
+    assert "正在保存到数据库" in client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
     progress_path(batch.pk).unlink()
 
 
