@@ -218,3 +218,21 @@ def test_the_reader_never_waits_for_the_importing_side(tmp_path):
     receiver.stop()
     stream.close()
     assert not receiver.is_alive()
+
+
+def test_the_pipe_holds_a_whole_write_of_the_reader():
+    """The reader writes up to `PIPE_BYTES` at a time; a pipe of 64 KB made it wait for the receiving
+    thread (and that thread for the importing process's GIL) sixteen times a write."""
+    import fcntl
+    import os
+
+    if not hasattr(fcntl, "F_GETPIPE_SZ"):
+        pytest.skip("pipe sizes are Linux's")
+    read_end, write_end = os.pipe()
+    try:
+        assert fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ) < reader_process.PIPE_BYTES
+        reader_process._widen(write_end)
+        assert fcntl.fcntl(write_end, fcntl.F_GETPIPE_SZ) == reader_process.PIPE_BYTES
+    finally:
+        os.close(read_end)
+        os.close(write_end)
