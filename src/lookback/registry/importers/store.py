@@ -557,6 +557,20 @@ class IndexDeferral:
                 for name, definition in cursor.fetchall():
                     cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
                     self.saved.append(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+                # Unique indexes with an operator class (`UniqueConstraint(opclasses=...)`) are not
+                # constraints to PostgreSQL.
+                cursor.execute(
+                    """
+                    SELECT i.relname, pg_get_indexdef(x.indexrelid)
+                    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                    WHERE x.indrelid = %s::regclass AND x.indisunique AND NOT x.indisprimary
+                      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+                    """,
+                    [f'"{table}"'],
+                )
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f'DROP INDEX "{name}"')
+                    self.saved.append(definition)
 
     def _drop_foreign_keys(self, cursor: Any, table: str) -> None:
         """Drop the table's foreign keys to tables this import already holds exclusively (members to
