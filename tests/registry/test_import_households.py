@@ -300,7 +300,9 @@ def test_a_large_file_is_stored_with_its_indexes_dropped_and_built_again(tmp_pat
         batch = run(write_csv(tmp_path / "h.csv", table(rows)))
     assert batch.rows_new == 3
     dropped = [s for s in statements if s.startswith("DROP INDEX")]
-    assert dropped and any("historicalhousehold" in s for s in statements if s.startswith("CREATE INDEX"))
+    assert dropped and any("division_code" in s for s in statements if s.startswith("CREATE INDEX"))
+    # The history table's rows arrive in the order of its indexes' keys: kept up as they come.
+    assert not any("historicalhousehold" in s for s in dropped)
     assert len([s for s in statements if s.startswith("CREATE INDEX")]) == len(dropped)
     assert _indexes() == before
     assert Household.history.filter(household_no="H2").count() == 1

@@ -515,21 +515,19 @@ class IndexDeferral:
             cursor.execute(f'SELECT COALESCE(MAX("id"), 0) FROM "{model._meta.db_table}"')
             if expected_rows < DEFER_MIN_SHARE * cursor.fetchone()[0]:
                 return
-            history = getattr(model, "history", None)
-            tables = [(model._meta.db_table, LOOKUP_COLUMNS)]
-            if history is not None:
-                tables.append((history.model._meta.db_table, frozenset()))  # never read during an import
-            with constraint_checks_flushed(cursor):
-                for table, keep in tables:
-                    for index in plain_indexes(cursor, table):
-                        if index.partial or not index.columns or index.columns & keep:
-                            continue
-                        cursor.execute(f'DROP INDEX "{index.name}"')
-                        self.saved.append(index.sql)
-                        self.locked.add(table)
-                if connection.vendor == "postgresql" and model._meta.db_table in self.locked:
-                    self._drop_foreign_keys(cursor, model._meta.db_table)
+            # The history table keeps its indexes: its rows come in the order of their keys (history id,
+            # time, user, and mostly household), each landing at the right edge of its B-tree, cheaply;
+            # built again at the end they were a fifth of the serial tail (1M members: 1.7 of 7 s).
             table = model._meta.db_table
+            with constraint_checks_flushed(cursor):
+                for index in plain_indexes(cursor, table):
+                    if index.partial or not index.columns or index.columns & LOOKUP_COLUMNS:
+                        continue
+                    cursor.execute(f'DROP INDEX "{index.name}"')
+                    self.saved.append(index.sql)
+                    self.locked.add(table)
+                if connection.vendor == "postgresql" and table in self.locked:
+                    self._drop_foreign_keys(cursor, table)
             if table in self.locked:  # no one else can add rows until the import ends
                 cursor.execute(f'SELECT EXISTS (SELECT 1 FROM "{table}")')
                 if not cursor.fetchone()[0]:
