@@ -237,3 +237,29 @@ def test_writes_queued_behind_the_main_thread_are_bounded(tmp_path, monkeypatch)
     assert Member.objects.count() == 30 and Member.history.count() == 30
     # SQLite inserts on the main thread, after what is queued: at most a chunk's history rows wait.
     assert max(queued) == (2 if connection.vendor == "postgresql" else 1)
+
+
+def test_a_new_rows_values_take_defaults_for_missing_fields_and_adapt_only_non_null_values():
+    values = store._values_function(
+        ["created_at", "name", "extra", "health", "note"],
+        {"created_at": "2026-12-04T00:00:00+00:00", "name": "", "extra": {}, "health": [], "note": None},
+        {"extra": store._json_text, "health": store._json_text, "note": str.upper},
+        constant=["created_at"],
+    )
+    row = {"id": 7, "name": "张三", "health": ["残疾", "长期慢性病"], "note": None, "_state": "new"}
+    assert values(row) == (7, "2026-12-04T00:00:00+00:00", "张三", "{}", '["残疾", "长期慢性病"]', None)
+    assert values({"id": 8, "note": "x", "extra": {"备注": "有"}}) == (
+        8,
+        "2026-12-04T00:00:00+00:00",
+        "",
+        '{"备注": "有"}',
+        "[]",
+        "X",
+    )
+
+
+def test_json_text_of_code_lists_is_written_once_per_combination_and_stays_exact():
+    assert store._json_text(["健康"]) == store._json_text(["健康"]) == '["健康"]'
+    assert store._json_text([1]) == "[1]" and store._json_text([True]) == "[true]"  # not taken for one another
+    assert store._json_text([{"a": 1}]) == '[{"a": 1}]'
+    assert store._json_text({}) == "{}" and store._json_text([]) == "[]"

@@ -51,7 +51,22 @@ def _json_adapter() -> Callable[[Any], Any]:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if value else ("{}" if isinstance(value, dict) else "[]")
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    if type(value) is list and len(value) <= 8 and all(type(item) is str for item in value):
+        # Lists of a few codes (健康状况 of a million members) come in a handful of combinations: each
+        # is written out once. Only lists of text: [1] and [True] are equal tuples but not equal JSON.
+        key = tuple(value)
+        text = _LIST_TEXTS.get(key)
+        if text is None:
+            text = json.dumps(value, ensure_ascii=False)
+            if len(_LIST_TEXTS) < 10_000:
+                _LIST_TEXTS[key] = text
+        return text
+    return json.dumps(value, ensure_ascii=False)
+
+
+_LIST_TEXTS: dict[tuple[str, ...], str] = {}
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
@@ -162,8 +177,11 @@ class TableWriter:
         # New rows never carry their own timestamps (the defaults, already adapted, fill them).
         # New rows go through COPY on PostgreSQL, where JSON travels as its text like any other value.
         json_fields = {f.attname for f in self.fields if isinstance(f, models.JSONField)}
-        self._adapted_new = [(n, _json_text if n in json_fields else a) for n, a in self._adapted if n not in automatic]
+        adapted_new = {n: _json_text if n in json_fields else a for n, a in self._adapted if n not in automatic}
         self._automatic = tuple(automatic)
+        # A new row's values for the INSERT or COPY, in `columns` order, in one call (`_values_function`).
+        self._new_values = _values_function(self.attnames, self._new_defaults, adapted_new, constant=automatic)
+        self._stamped_values = _values_function(self.attnames, self.defaults, dict(self._adapted))
         self.readers = {f.attname: r for f in self.fields if (r := _reader(f)) is not None}
         history = getattr(model, "history", None)
         self.history_model = history.model if history is not None else None
@@ -261,14 +279,12 @@ class TableWriter:
         return result
 
     # writing -----------------------------------------------------------------------------------------
-    def _prepared(self, rows: list[dict[str, Any]], *, new: bool = False) -> list[dict[str, Any]]:
+    def _prepared(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Each row with the defaults filled in and its values adapted for the driver."""
-        defaults = self._new_defaults if new else self.defaults
-        adapted = self._adapted_new if new else self._adapted
         prepared = []
         for row in rows:
-            full = {**defaults, **row}
-            for name, adapt in adapted:
+            full = {**self.defaults, **row}
+            for name, adapt in self._adapted:
                 value = full[name]
                 if value is not None:
                     full[name] = adapt(value)
@@ -280,7 +296,7 @@ class TableWriter:
         if not rows:
             return
         stamped = any(name in row for row in rows for name in self._automatic)
-        prepared = self._prepared(rows, new=not stamped)
+        values = self._stamped_values if stamped else self._new_values
         self.inserted += len(rows)
         self._wrote()
         columns = ["id", *(self.columns[n] for n in self.attnames)]
@@ -291,7 +307,7 @@ class TableWriter:
             _insert,
             self.table,
             columns,
-            map(operator.itemgetter("id", *self.attnames), prepared),
+            map(values, rows),
             here=connection.vendor == "sqlite",
         )
         self._history([row["id"] for row in rows], "+")
@@ -362,6 +378,31 @@ class TableWriter:
                 marks = ", ".join(["%s"] * len(chunk))
                 statements.append((f'{head} FROM "{self.table}" WHERE "id" IN ({marks})', [*values, *chunk]))
         self.behind.run(_execute, statements)
+
+
+def _values_function(
+    names: list[str], defaults: dict[str, Any], adapters: dict[str, Callable[[Any], Any]], constant: Iterable[str] = ()
+) -> Callable[[dict[str, Any]], tuple]:
+    """`lambda r: (r["id"], c1, (a2(x) if (x := r.get("extra", d2)) is not None else None), r.get("name", d3), …)`:
+    a row's `id` and field values, a missing field taking its default and a non-null value adapted for the
+    driver, in one tuple display. Filling a copy of the defaults, adapting it and picking the values out
+    cost twice as much (1M members: 2.2 s of the importing process's 11 s). `constant`: fields whose
+    default every row takes (timestamps of new rows). Only attnames and integers go into the source."""
+    env: dict[str, Any] = {}
+    items = ["r['id']"]
+    fixed = set(constant)
+    for i, name in enumerate(names):
+        default, adapt = defaults[name], adapters.get(name)
+        if name in fixed:
+            env[f"c{i}"] = adapt(default) if adapt is not None and default is not None else default
+            items.append(f"c{i}")
+        elif adapt is None:
+            env[f"d{i}"] = default
+            items.append(f"r.get({name!r}, d{i})")
+        else:
+            env[f"d{i}"], env[f"a{i}"] = default, adapt
+            items.append(f"(a{i}(x) if (x := r.get({name!r}, d{i})) is not None else None)")
+    return eval(f"lambda r: ({', '.join(items)},)", {"__builtins__": {}, **env})  # noqa: S307
 
 
 def _insert(raw: Any, table: str, columns: list[str], values: Iterable[tuple]) -> None:
