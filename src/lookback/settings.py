@@ -159,6 +159,8 @@ LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
+# Counts grouped by thousands in Chinese too (lookback/formats/zh_Hans).
+FORMAT_MODULE_PATH = ["lookback.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"

@@ -9,8 +9,10 @@ import zipfile
 
 import pytest
 import python_calamine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from lookback.accounts.roles import Role
 from lookback.registry.importers.base import Options
@@ -97,6 +99,27 @@ def test_running_batch_polls_its_progress(client, county):
     progress_path(batch.pk).write_text("99")
     assert "正在保存到数据库" in client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
     progress_path(batch.pk).unlink()
+
+
+def test_counts_of_a_large_import_are_grouped_by_thousands_in_chinese_and_english(client, county):
+    batch = ImportBatch.objects.create(
+        created_by=county,
+        file_name="全市.xlsx",
+        sha256="0" * 64,
+        division_code=f.YONGTAI,
+        status="stored",
+        rows_new=1185077,
+        rows_unchanged=131975,
+    )
+    fragment = client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
+    assert "新增 1,185,077，更新 0，未变 131,975" in fragment  # Django's zh_Hans formats group nothing
+    detail = client.get(reverse("imports:detail", args=[batch.pk])).content.decode()
+    assert "1,185,077 / 0 / 131,975" in detail
+    county.language = "en"
+    county.save(update_fields=["language"])
+    english = client.get(reverse("imports:progress", args=[batch.pk])).content.decode()
+    assert "1,185,077" in english and "131,975" in english
+    translation.activate(settings.LANGUAGE_CODE)  # the middleware left English active in this thread
 
 
 def test_file_with_errors_shows_them_and_offers_the_marked_copy(client, county):
