@@ -189,3 +189,24 @@ def test_change_history_marks_an_empty_value_in_the_users_language(client, count
     county.save(update_fields=["language"])
     body = client.get(url).content.decode()
     assert "(empty) → 13800000000" in body and "（空）" not in body
+
+
+def test_the_scope_in_the_menu_gives_way_to_the_longer_english_labels(client, county):
+    chinese = client.get("/").content.decode()
+    scope_item = chinese[chinese.index('id="nav-scope"') - 80 : chinese.index('id="nav-scope"')]
+    assert "d-lg-none" not in scope_item  # Chinese fits on one line at 1280 px with it
+    county.language = "en"
+    county.save(update_fields=["language"])
+    english = client.get("/").content.decode()
+    scope_item = english[english.index('id="nav-scope"') - 80 : english.index('id="nav-scope"')]
+    assert "d-lg-none d-xxl-flex" in scope_item
+    # still there as the account link's tooltip
+    assert f'title="{county.scope.full_name()} · County poverty office"' in english
+
+
+def test_an_account_without_a_division_shows_its_role_alone(client, world):
+    client.force_login(world.users[Role.ADMIN])
+    body = client.get("/").content.decode()
+    start = body.index('id="nav-scope"')
+    item = body[start : body.index("</li>", start)]
+    assert "系统管理员" in item and "·" not in item  # it read " · 系统管理员"
