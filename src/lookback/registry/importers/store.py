@@ -307,7 +307,8 @@ class TableWriter:
             _insert,
             self.table,
             columns,
-            map(values, rows),
+            # Built here, not as the writer thread goes: the rows' dicts stay the importer's to change.
+            list(map(values, rows)),
             here=connection.vendor == "sqlite",
         )
         self._history([row["id"] for row in rows], "+")
