@@ -9,7 +9,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     scope = getattr(user, "scope", None)
+    role = user.get_role_display() if hasattr(user, "get_role_display") else ""
+    scope_name = scope.full_name() if scope else ""
     return {
-        "nav_role": user.get_role_display() if hasattr(user, "get_role_display") else "",
-        "nav_scope": scope.full_name() if scope else "",
+        "nav_role": role,
+        "nav_scope": scope_name,
+        # The menu's "scope · role"; the role alone for an account without a division (the administrator).
+        "nav_label": f"{scope_name} · {role}" if scope_name else role,
     }
